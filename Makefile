@@ -1,0 +1,57 @@
+# Two commands for a fresh machine: `make run` (the main job on the demo data) and `make test`.
+# Each does its own set-up: uv (from PyPI if missing), the locked venv, the dbt manifest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+SOURCES := $(or $(CODI_SOURCES_DIR),data/sources)
+PROFILE ?= demo
+STAMP := .venv/.codi-synced
+MANIFEST := dbt_project/target/manifest.json
+DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
+
+.PHONY: help setup run test ui demo-sources clean
+
+help:
+	@echo "make run    set up, make the demo sources if there are none, build and publish, print a summary"
+	@echo "make test   set up and run the tests"
+	@echo "make ui     the Dagster UI on http://127.0.0.1:3000"
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+# The manifest is prepared here, once, so that loading the code location never parses dbt.
+$(MANIFEST): $(STAMP) $(DBT_FILES)
+	$(RUN) dagster-dbt project prepare-and-package --file orchestration/defs/dbt.py
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+setup: $(STAMP) $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+
+# Generates the demo sources only where the folder is empty: real exports are left alone.
+demo-sources: setup
+	@if [ -z "$$(ls -A $(SOURCES) 2>/dev/null)" ]; then \
+		$(RUN) python -m ingestion.demo --profile $(PROFILE) --out $(SOURCES); \
+	else echo "Sources: using $(SOURCES) as it is."; fi
+
+run: demo-sources
+	$(RUN) python -m orchestration.run
+
+test: setup
+	$(RUN) pytest
+
+ui: setup
+	$(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf lake warehouse published .dagster_home dbt_project/target

@@ -1,0 +1,7 @@
+{#- A row is unique over several columns (dbt_utils has one; we keep to dbt-core). -#}
+{% test unique_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as n
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}

@@ -1,0 +1,39 @@
+"""Writing the lake. Parquet is the source of truth for everything dbt reads; a table's folder
+holds only its current load, swapped in whole so that a reader never sees half a load."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DATA_FILE = "data.parquet"
+
+
+def table_dir(lake_dir: Path, layer: str, source: str, table: str) -> Path:
+    """`lake/<layer>/<source>/<table>/`, the folder dbt's source for that table reads."""
+    return Path(lake_dir) / layer / source / table
+
+
+def write_table_atomic(table: pa.Table, folder: Path) -> Path:
+    """Write `folder/data.parquet` so that the old file stays whole until the new one is complete."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{DATA_FILE}.{uuid.uuid4().hex}.tmp"
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / DATA_FILE)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return folder / DATA_FILE
+
+
+def remove_table(folder: Path) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)

@@ -1,0 +1,68 @@
+"""Where things live. Every path comes from the environment, with defaults that make the demo
+work with no set-up (DESIGN section 3). Read at call time, so tests can point a run elsewhere."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+BOUNDARIES_DIR = PROJECT_ROOT / "reference" / "boundaries"
+
+# Only for the bundled demo: real deployments set CODI_PSEUDONYM_KEY.
+DEMO_PSEUDONYM_KEY = "codi-demo-key-not-for-real-data"
+
+_DEFAULTS = {
+    "CODI_SOURCES_DIR": "data/sources",
+    "CODI_GROUND_TRUTH_DIR": "data/ground_truth",
+    "CODI_LAKE_DIR": "lake",
+    "CODI_WAREHOUSE": "warehouse/codi.duckdb",
+    "CODI_PUBLISH_DIR": "published",
+}
+
+
+def _path(name: str) -> Path:
+    value = os.environ.get(name) or _DEFAULTS[name]
+    path = Path(value)
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+def sources_dir() -> Path:
+    return _path("CODI_SOURCES_DIR")
+
+
+def ground_truth_dir() -> Path:
+    return _path("CODI_GROUND_TRUTH_DIR")
+
+
+def lake_dir() -> Path:
+    return _path("CODI_LAKE_DIR")
+
+
+def warehouse_path() -> Path:
+    return _path("CODI_WAREHOUSE")
+
+
+def publish_dir() -> Path:
+    return _path("CODI_PUBLISH_DIR")
+
+
+def pseudonym_key() -> bytes:
+    key = os.environ.get("CODI_PSEUDONYM_KEY")
+    if not key:
+        warnings.warn(
+            "CODI_PSEUDONYM_KEY is not set: using the fixed demo key. Set it for real data.",
+            stacklevel=2,
+        )
+        key = DEMO_PSEUDONYM_KEY
+    return key.encode("utf-8")
+
+
+def dbt_env() -> dict[str, str]:
+    """Absolute paths for dbt, which runs in dbt_project/ and reads them with env_var()."""
+    return {
+        "CODI_LAKE_DIR": str(lake_dir()),
+        "CODI_WAREHOUSE": str(warehouse_path()),
+    }

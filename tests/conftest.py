@@ -1,0 +1,58 @@
+"""Shared fixtures. The expensive one, `pipeline`, runs the real `daily_refresh` job once per test
+session on the bundled demo sources, into a temporary lake, warehouse and publish folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ENV_NAMES = ("CODI_SOURCES_DIR", "CODI_GROUND_TRUTH_DIR", "CODI_LAKE_DIR", "CODI_WAREHOUSE",
+             "CODI_PUBLISH_DIR")
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("codi")
+
+
+@pytest.fixture(scope="session")
+def codi_env(workdir: Path):
+    """Point every path of orchestration.settings at the session's temporary folder."""
+    saved = {name: os.environ.get(name) for name in ENV_NAMES}
+    os.environ.update({
+        "CODI_SOURCES_DIR": str(workdir / "sources"),
+        "CODI_GROUND_TRUTH_DIR": str(workdir / "ground_truth"),
+        "CODI_LAKE_DIR": str(workdir / "lake"),
+        "CODI_WAREHOUSE": str(workdir / "warehouse" / "codi.duckdb"),
+        "CODI_PUBLISH_DIR": str(workdir / "published"),
+    })
+    yield workdir
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def pipeline(codi_env: Path):
+    """One real run of the whole `daily_refresh` job; returns its result."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    result = defs.resolve_job_def("daily_refresh").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return result
+
+
+@pytest.fixture(scope="session")
+def warehouse(pipeline, codi_env: Path):
+    path = codi_env / "warehouse" / "codi.duckdb"
+    assert pipeline.success, "the daily_refresh run failed: see the captured log above"
+    con = duckdb.connect(str(path), read_only=True)
+    yield con
+    con.close()
