@@ -38,7 +38,17 @@ def codi_env(workdir: Path):
 
 
 @pytest.fixture(scope="session")
-def pipeline(codi_env: Path):
+def demo_sources(codi_env: Path) -> Path:
+    """The demo profile generated once per session into the temporary sources folder, with its
+    ground truth beside it. Returns the sources folder."""
+    from ingestion import demo
+
+    demo.generate(codi_env / "sources", codi_env / "ground_truth", profile="demo")
+    return codi_env / "sources"
+
+
+@pytest.fixture(scope="session")
+def pipeline(codi_env: Path, demo_sources: Path):
     """One real run of the whole `daily_refresh` job; returns its result."""
     import dagster as dg
 
