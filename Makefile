@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 
 # The manifest is prepared here, once, so that loading the code location never parses dbt.
 $(MANIFEST): $(STAMP) $(DBT_FILES)
-	$(RUN) dagster-dbt project prepare-and-package --file orchestration/defs/dbt.py
+	$(RUN) dagster-dbt project prepare-and-package --file orchestration/dbt_project.py
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml

@@ -11,16 +11,11 @@ from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
-    DbtProject,
     dbt_assets,
 )
 
 from orchestration import settings
-
-dbt_project = DbtProject(project_dir=settings.DBT_PROJECT_DIR)
-# In `dagster dev` the manifest is rebuilt on load; elsewhere the Makefile prepares it once
-# (`dagster-dbt project prepare-and-package`), so importing this module never parses dbt.
-dbt_project.prepare_if_dev()
+from orchestration.dbt_project import dbt_project
 
 
 class CodiTranslator(DagsterDbtTranslator):

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs.dbt import dbt_project
+from orchestration.dbt_project import dbt_project
 
 
 @dg.definitions
