@@ -20,6 +20,7 @@ _DEFAULTS = {
     "CODI_LAKE_DIR": "lake",
     "CODI_WAREHOUSE": "warehouse/codi.duckdb",
     "CODI_PUBLISH_DIR": "published",
+    "CODI_ALERT_LOG": "logs/alerts.log",
 }
 
 
@@ -47,6 +48,16 @@ def warehouse_path() -> Path:
 
 def publish_dir() -> Path:
     return _path("CODI_PUBLISH_DIR")
+
+
+def alert_log() -> Path:
+    """Where failed runs are reported, one JSON object a line."""
+    return _path("CODI_ALERT_LOG")
+
+
+def alert_webhook() -> str | None:
+    """If set, failed runs are also POSTed here as JSON (e.g. a chat channel's incoming webhook)."""
+    return os.environ.get("CODI_ALERT_WEBHOOK") or None
 
 
 def pseudonym_key() -> bytes:
