@@ -1,0 +1,90 @@
+-- Each loan as it stood at the end of each fiscal year from its contract until it was repaid:
+-- the principal still outstanding and the days in arrears of its oldest unpaid installment.
+-- Repayments (about a million rows nationally) are reduced to the overdue installments per
+-- year end before anything is joined to the loans.
+--
+-- Outstanding principal is pro rata: principal x (amount due not yet paid) / (total amount due),
+-- since the installments mix principal and interest. An installment is in arrears at a year end
+-- if it fell due before that day and was not paid in full (to within a baht) on or before it.
+with loans as (
+    select * from {{ ref('int_finance_loans_conformed') }}
+),
+
+repayments as (
+    select * from {{ ref('stg_finance__repayments') }}
+),
+
+-- Year ends up to the current fiscal year: a loan is followed until it is repaid or today.
+fiscal_years as (
+    select fiscal_year, last_day from {{ ref('dim_fiscal_year') }}
+    where fiscal_year <= {{ fiscal_year_be('current_date') }}
+),
+
+schedule as (
+    select loan_no, sum(amount_due) as amount_due_total, max(due_date) as last_due_date
+    from repayments
+    group by loan_no
+),
+
+-- Paid amounts by loan and the fiscal year they were paid in; summed cumulatively below.
+paid_by_year as (
+    select loan_no, {{ fiscal_year_be('paid_date') }} as fiscal_year, sum(amount_paid) as amount_paid
+    from repayments
+    where paid_date is not null and amount_paid > 0
+    group by all
+),
+
+overdue as (
+    select repayments.loan_no, fiscal_years.fiscal_year, min(repayments.due_date) as oldest_unpaid_due_date
+    from repayments
+    join fiscal_years
+      on repayments.due_date < fiscal_years.last_day
+     and (repayments.paid_date is null or repayments.paid_date > fiscal_years.last_day
+          -- short by more than a baht: rounding is not arrears
+          or coalesce(repayments.amount_paid, 0) < repayments.amount_due - 1)
+    group by all
+),
+
+loan_years as (
+    select loans.*, fiscal_years.fiscal_year, fiscal_years.last_day as as_of_date,
+           schedule.amount_due_total, schedule.last_due_date
+    from loans
+    join schedule on schedule.loan_no = loans.loan_no
+    join fiscal_years
+      on fiscal_years.last_day >= loans.contract_date
+),
+
+positions as (
+    select
+        loan_years.loan_no,
+        loan_years.fiscal_year,
+        loan_years.as_of_date,
+        loan_years.subdistrict_code,
+        loan_years.district_code,
+        loan_years.province_code,
+        loan_years.region_4_code,
+        loan_years.region_6_code,
+        loan_years.purpose,
+        loan_years.principal,
+        loan_years.amount_due_total,
+        coalesce(sum(paid_by_year.amount_paid), 0) as amount_paid_to_date,
+        overdue.oldest_unpaid_due_date,
+        coalesce(loan_years.as_of_date - overdue.oldest_unpaid_due_date, 0) as days_in_arrears
+    from loan_years
+    left join paid_by_year
+      on paid_by_year.loan_no = loan_years.loan_no and paid_by_year.fiscal_year <= loan_years.fiscal_year
+    left join overdue
+      on overdue.loan_no = loan_years.loan_no and overdue.fiscal_year = loan_years.fiscal_year
+    group by all
+),
+
+final as (
+    select
+        *,
+        round(principal * greatest(amount_due_total - amount_paid_to_date, 0)
+              / nullif(amount_due_total, 0), 2) as outstanding_principal
+    from positions
+)
+
+-- A loan leaves the book once it is repaid and nothing is overdue.
+select * from final where outstanding_principal > 0 or days_in_arrears > 0

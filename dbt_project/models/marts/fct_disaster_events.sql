@@ -1,0 +1,28 @@
+-- Grain: one row per disaster event (event_id).
+select
+    event_id,
+    hazard,
+    started_at,
+    ended_at,
+    started_on,
+    fiscal_year,
+    date_diff('day', started_at, ended_at) as duration_days,
+    lat,
+    lon,
+    subdistrict_code,
+    subdistrict_code_original,
+    area_resolution,
+    district_code,
+    province_code,
+    region_4_code,
+    region_6_code,
+    affected_households,
+    damaged_houses,
+    has_community_plan,
+    has_early_warning,
+    relief_budget,
+    _source_file,
+    _source_row,
+    _load_id,
+    _repairs
+from {{ ref('int_disaster_events_conformed') }}
