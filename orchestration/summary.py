@@ -33,3 +33,37 @@ def print_warehouse() -> None:
         """).fetchall()
         print("  marts.dim_area: " + ", ".join(
             f"{n:,} {level}s ({missing} without a polygon)" for level, n, missing in rows))
+        print_kpis(con)
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "percent":
+        return f"{value:,.2f} %"
+    return f"{value:,.0f}"
+
+
+def print_kpis(con: duckdb.DuckDBPyConnection, first_year: int = 2555, last_year: int = 2559) -> None:
+    """The plan's indicators for the country: target, actual, achievement and status per year."""
+    exists = con.execute("""select count(*) from information_schema.tables
+                            where table_schema = 'marts' and table_name = 'mart_kpi'""").fetchone()[0]
+    if not exists:
+        print("  marts.mart_kpi: not built.")
+        return
+    rows = con.execute("""
+        select kpi_id, kpi_name_en, unit_en, fiscal_year, target, actual, achievement_pct, status
+        from marts.mart_kpi
+        where area_level = 'country' and fiscal_year between ? and ?
+        order by sort_order, fiscal_year
+    """, [first_year, last_year]).fetchall()
+    print(f"\nIndicators of the plan, FY{first_year}-{last_year}, whole country (marts.mart_kpi):")
+    print(f"  {'id':<4} {'indicator':<44} {'FY':>4} {'target':>10} {'actual':>10} {'achieved':>9}  status")
+    previous = None
+    for kpi_id, name, unit, year, target, actual, pct, status in rows:
+        label = (name if len(name) <= 44 else name[:43] + "…") if kpi_id != previous else ""
+        shown_id = kpi_id if kpi_id != previous else ""
+        achieved = f"{pct:,.1f} %" if pct is not None else "-"
+        print(f"  {shown_id:<4} {label:<44} {year:>4} {_number(target, unit):>10} "
+              f"{_number(actual, unit):>10} {achieved:>9}  {status}")
+        previous = kpi_id
