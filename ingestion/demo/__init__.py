@@ -1,0 +1,129 @@
+"""The demo sources: every file and table of DESIGN section 4 in its real format, generated
+deterministically from a seed over the real areas (geothai), with the defects real exports have
+and a ground-truth manifest of each one (docs/lake.md, "Ground truth of the demo sources").
+
+    ingestion.demo.generate(sources_dir, ground_truth_dir, profile="demo", seed=2555)
+    python -m ingestion.demo --profile demo|national --out data/sources
+
+`national` has the full volumes (about six million welfare members, a million loan repayments);
+`demo` has the same areas, projects, households, funds, groups, loans and organisation records,
+with only the two large registries sampled (members by fund, repayments by loan), so every
+indicator is the same in both. Rates and formats are in README.md beside this file."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from . import disaster, environment, finance, housing, members, organization, welfare
+from .areas import Areas
+from .common import MANIFEST_COLUMNS, Defect
+from .plan import make_plan
+
+PROFILES = ("demo", "national")
+DEFAULT_SEED = 2555
+
+__all__ = ["DEFAULT_SEED", "PROFILES", "generate"]
+
+_TRUTH_README = """# Ground truth of the demo sources
+
+`defects.csv` (UTF-8) lists every defect `python -m ingestion.demo` injected into the sources
+beside this folder, one line each; its columns and the defect kinds are specified in
+`docs/lake.md` ("Ground truth of the demo sources"), and the rates in `ingestion/demo/README.md`.
+A row of a source table that has no line here is clean (the first copy of an exact duplicate and
+the newer record of a conflicting pair are clean).
+
+Profile: {profile}; seed: {seed}; defects: {defects}.
+"""
+
+
+def generate(sources_dir: Path, ground_truth_dir: Path, profile: str = "demo",
+             seed: int = DEFAULT_SEED) -> dict[str, int]:
+    """Write the demo sources under `sources_dir` and `defects.csv` under `ground_truth_dir`;
+    return the number of rows written per `source/table` (duplicates and total rows included)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
+    sources = Path(sources_dir)
+    truth = Path(ground_truth_dir)
+    for folder in ("housing", "welfare", "finance", "disaster", "environment", "organization"):
+        # Only the folders this generator owns, so no stale file from an older run survives.
+        if (sources / folder).exists():
+            shutil.rmtree(sources / folder)
+    sources.mkdir(parents=True, exist_ok=True)
+    areas = Areas()
+    plan = make_plan(areas, seed)
+    counts: dict[str, int] = {}
+    found: list[Defect] = []
+
+    t_projects, t_households, clean_projects = housing.build(areas, plan, seed)
+    projects, pd = t_projects.finish()
+    households, hd = t_households.finish()
+    housing.write(sources / housing.FILE, projects, households)
+    counts["housing/projects"], counts["housing/households"] = len(projects), len(households)
+    found += pd + hd
+
+    funds = welfare.make_funds(areas, plan, seed)
+    sheets = welfare.build(areas, funds, seed)
+    finished = welfare.write(sources, sheets)
+    counts["welfare/funds"] = 0
+    for regions in finished.values():
+        for rows, defects in regions.values():
+            counts["welfare/funds"] += len(rows)
+            found += defects
+    n, md = members.write(sources, members.sampled_funds(funds, seed, profile), funds, seed,
+                          areas.province_codes)
+    counts["welfare/members"] = n
+    found += md
+
+    t_groups = finance.build_groups(areas, plan, seed)
+    t_loans, loans = finance.build_loans(areas, t_groups.rows, clean_projects, seed)
+    finance.group_defects(t_groups, areas, {r["borrower_code"] for r in t_loans.rows})
+    finance.loan_defects(t_loans, areas)
+    groups, gd = t_groups.finish()
+    loan_rows, ld = t_loans.finish()
+    finance.write_table(sources / "finance" / "savings_groups.csv", finance.GROUP_COLUMNS, groups)
+    finance.write_table(sources / "finance" / "loans.csv", finance.LOAN_COLUMNS, loan_rows)
+    n, rd = finance.write_repayments(sources / "finance" / "repayments.csv",
+                                     finance.sampled_loans(loans, seed, profile),
+                                     {r["loan_no"] for r in loan_rows}, seed)
+    counts["finance/savings_groups"], counts["finance/loans"] = len(groups), len(loan_rows)
+    counts["finance/repayments"] = n
+    found += gd + ld + rd
+
+    t_events = disaster.build(areas, plan, seed)
+    events, ed = t_events.finish(keep_hidden=True)
+    disaster.write(sources / disaster.FILE,
+                   events, {i: r["_malformed"] for i, r in enumerate(events) if "_malformed" in r})
+    counts["disaster/events"] = len(events)
+    found += ed
+
+    t_sites = environment.build(areas, plan, seed)
+    sites, sd = t_sites.finish(keep_hidden=True)
+    environment.write(sources / environment.FILE, sites)
+    counts["environment/sites"] = len(sites)
+    found += sd
+
+    for name, t in organization.build(areas, seed).items():
+        rows, od = t.finish()
+        organization.write(sources / "organization" / f"{name}.csv", name, rows)
+        counts[f"organization/{name}"] = len(rows)
+        found += od
+
+    write_manifest(truth, found, profile, seed)
+    return counts
+
+
+def write_manifest(folder: Path, defects: list[Defect], profile: str, seed: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = sorted((d.as_row() for d in defects),
+                  key=lambda r: (r["source"], r["table"], r["file"], r["source_row"]))
+    path = folder / "defects.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for i, row in enumerate(rows, start=1):
+            writer.writerow({"defect_id": i, **row})
+    (folder / "README.md").write_text(
+        _TRUTH_README.format(profile=profile, seed=seed, defects=len(rows)), encoding="utf-8")
+    return path
