@@ -24,7 +24,7 @@ final as (
         cast(coalesce(areas.operating, 0) as double) as denominator
     from grid
     left join areas
-      on areas.province_code = grid.province_code and areas.fiscal_year = grid.fiscal_year
+      on areas.province_code is not distinct from grid.province_code and areas.fiscal_year = grid.fiscal_year
 )
 
 select * from final

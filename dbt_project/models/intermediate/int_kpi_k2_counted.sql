@@ -20,7 +20,7 @@ final as (
         cast(null as double) as denominator
     from grid
     left join households
-      on households.province_code = grid.province_code and households.fiscal_year = grid.fiscal_year
+      on households.province_code is not distinct from grid.province_code and households.fiscal_year = grid.fiscal_year
 )
 
 select * from final

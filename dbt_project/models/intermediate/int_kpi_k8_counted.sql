@@ -25,9 +25,9 @@ final as (
         registered.numerator as denominator
     from grid
     left join passed
-      on passed.province_code = grid.province_code and passed.fiscal_year = grid.fiscal_year
+      on passed.province_code is not distinct from grid.province_code and passed.fiscal_year = grid.fiscal_year
     left join registered
-      on registered.province_code = grid.province_code and registered.fiscal_year = grid.fiscal_year
+      on registered.province_code is not distinct from grid.province_code and registered.fiscal_year = grid.fiscal_year
 )
 
 select * from final

@@ -19,7 +19,7 @@ final as (
         cast(null as double) as denominator
     from grid
     left join leaders
-      on leaders.province_code = grid.province_code and leaders.fiscal_year = grid.fiscal_year
+      on leaders.province_code is not distinct from grid.province_code and leaders.fiscal_year = grid.fiscal_year
 )
 
 select * from final

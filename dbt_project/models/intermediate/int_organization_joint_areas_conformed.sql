@@ -19,8 +19,10 @@ conformed as (
         case when length(joint_areas.area_code) = 6
              then coalesce(area.subdistrict_code, joint_areas.area_code)
              else joint_areas.area_code end as area_code,
-        joint_areas.area_code as area_code_original,
+        joint_areas.area_code_original,
         case when length(joint_areas.area_code) = 6 then 'subdistrict' else 'province' end as area_level,
+        case when area.code_status = 'abolished_successor' then 'abolished_successor'
+             else joint_areas.area_resolution end as area_resolution,
         area.subdistrict_code,
         area.district_code,
         coalesce(area.province_code, provinces.area_code) as province_code,

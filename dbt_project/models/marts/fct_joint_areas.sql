@@ -5,6 +5,7 @@ select
     fiscal_year,
     area_level,
     area_code_original,
+    area_resolution,
     subdistrict_code,
     district_code,
     province_code,

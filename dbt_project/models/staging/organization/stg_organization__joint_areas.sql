@@ -4,8 +4,11 @@ with source as (
 
 renamed as (
     select
+        -- a current 6-digit subdistrict or 2-digit province code, resolved by ingestion
         cast(area_code as varchar) as area_code,
+        cast(area_code_original as varchar) as area_code_original,
         cast(area_level as varchar) as area_level,
+        cast(area_resolution as varchar) as area_resolution,
         cast(fiscal_year as integer) as fiscal_year,
         cast(has_joint_system as boolean) as has_joint_system,
         cast(integrated_plan_or_budget as boolean) as integrated_plan_or_budget,
