@@ -1,0 +1,117 @@
+"""Ingestion as Dagster assets: one asset per source table (key `lake/<source>/<table>`, group
+`<source>`), made from the registry `schemas.TABLES` by one factory, each with a blocking check
+that the load reconciles and that its quarantined share is within the table's threshold.
+
+The assets share nothing but the read-only sources, so they run in parallel; only dbt, which
+depends on them through its sources (same keys), writes the warehouse."""
+
+
+import dagster as dg
+
+import schemas
+from ingestion.load import Reconciliation, load_table, loads_path, read_reconciliation
+from ingestion.readers import SourceError
+from orchestration import settings
+from schemas.base import REASONS, TableSpec
+
+CHECK_NAME = "reconciled_within_threshold"
+
+
+def _metadata(rec: Reconciliation, spec: TableSpec) -> dict:
+    reasons = dg.MetadataValue.table(
+        records=[dg.TableRecord({"reason_code": code, "rows": n, "meaning": REASONS.get(code, "")})
+                 for code, n in rec.reasons.items()],
+        schema=dg.TableSchema(columns=[dg.TableColumn("reason_code", "string"),
+                                       dg.TableColumn("rows", "int"),
+                                       dg.TableColumn("meaning", "string")]))
+    files = rec.files
+    return {
+        "rows_read": dg.MetadataValue.int(rec.rows_read),
+        "rows_valid": dg.MetadataValue.int(rec.valid),
+        "rows_quarantined": dg.MetadataValue.int(rec.quarantined),
+        "duplicates": dg.MetadataValue.int(rec.duplicates),
+        "quarantined_share": dg.MetadataValue.float(round(rec.quarantined_share, 6)),
+        "quarantine_threshold": dg.MetadataValue.float(spec.threshold),
+        "reasons": reasons,
+        "reasons_json": dg.MetadataValue.json(rec.reasons),
+        "repairs": dg.MetadataValue.json(rec.repairs),
+        "area_resolution": dg.MetadataValue.json(rec.area_resolution),
+        "load_id": dg.MetadataValue.text(rec.load_id),
+        "source_files": dg.MetadataValue.json(files),
+        "source_file": dg.MetadataValue.path(str(settings.sources_dir() / next(iter(files))))
+        if len(files) == 1 else dg.MetadataValue.text(f"{len(files)} files matching {spec.pattern}"),
+        "sha256": dg.MetadataValue.text(next(iter(files.values())) if len(files) == 1 else
+                                        rec.load_id.split("-")[-1] + " (combined, see source_files)"),
+        "validated_path": dg.MetadataValue.path(rec.validated_path),
+        "quarantine_path": dg.MetadataValue.path(rec.quarantine_path),
+        "reconciliation_path": dg.MetadataValue.path(
+            str(loads_path(settings.lake_dir(), spec.source, spec.table))),
+        "seconds": dg.MetadataValue.float(rec.seconds),
+    }
+
+
+def _asset(spec: TableSpec) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["lake", spec.source, spec.table])
+
+    @dg.asset(
+        key=key,
+        group_name=spec.source,
+        kinds={"python", "parquet"},
+        description=(f"{spec.description}\n\nRead from `{spec.pattern}` ({spec.format}); valid rows "
+                     f"to `lake/validated/{spec.source}/{spec.table}/`, rejected rows with their "
+                     f"reason codes to `lake/quarantine/{spec.source}/{spec.table}/`. Key: "
+                     f"{', '.join(spec.key)}."),
+        metadata={"quarantine_threshold": spec.threshold, "file_pattern": spec.pattern},
+    )
+    def _load(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        try:
+            rec = load_table(spec, settings.sources_dir(), settings.lake_dir(),
+                             settings.pseudonym_key(), settings.BOUNDARIES_DIR / "subdistricts.geojson")
+        except SourceError as exc:
+            # The whole table is unusable: fail, and leave the last good load in the lake.
+            raise dg.Failure(
+                description=f"{exc}. The last good load of {spec.name} is kept.",
+                metadata={"file": exc.file, "table": exc.table, "row": exc.row or 0,
+                          "column": exc.column or ""},
+            ) from exc
+        context.log.info(f"{spec.name}: read {rec.rows_read:,}, valid {rec.valid:,}, quarantined "
+                         f"{rec.quarantined:,}, duplicates {rec.duplicates:,} ({rec.load_id})")
+        return dg.MaterializeResult(metadata=_metadata(rec, spec))
+
+    return _load
+
+
+def _check(spec: TableSpec) -> dg.AssetChecksDefinition:
+    key = dg.AssetKey(["lake", spec.source, spec.table])
+
+    @dg.asset_check(
+        asset=key, name=CHECK_NAME, blocking=True,
+        description=f"Every row read is valid, quarantined or a counted duplicate, and at most "
+                    f"{spec.threshold:.0%} of the rows are quarantined.",
+    )
+    def _reconciles() -> dg.AssetCheckResult:
+        rec = read_reconciliation(settings.lake_dir(), spec.source, spec.table)
+        if rec is None:
+            return dg.AssetCheckResult(passed=False, description=f"no load of {spec.name} yet")
+        problems = []
+        if not rec.balanced:
+            problems.append(f"read {rec.rows_read} != valid {rec.valid} + quarantined "
+                            f"{rec.quarantined} + duplicates {rec.duplicates}")
+        if rec.quarantined_share > spec.threshold:
+            problems.append(f"{rec.quarantined_share:.2%} of the rows quarantined, above the "
+                            f"{spec.threshold:.0%} threshold (reasons: {rec.reasons})")
+        return dg.AssetCheckResult(
+            passed=not problems,
+            description="; ".join(problems) or "reconciled, quarantine within its threshold",
+            metadata={"rows_read": rec.rows_read, "rows_valid": rec.valid,
+                      "rows_quarantined": rec.quarantined, "duplicates": rec.duplicates,
+                      "quarantined_share": round(rec.quarantined_share, 6),
+                      "threshold": spec.threshold, "load_id": rec.load_id},
+        )
+
+    return _reconciles
+
+
+# Module-level lists: dg.load_from_defs_folder picks them up (this module has no @definitions).
+ingestion_assets = [_asset(spec) for spec in schemas.TABLES.values()]
+ingestion_checks = [_check(spec) for spec in schemas.TABLES.values()]
