@@ -73,6 +73,7 @@ class Areas:
             shapely.prepare(geom)
         self.polygon = {c: g for c, g in zip(self._poly_codes, self._polys) if c in self.by_code}
         self._tree = shapely.STRtree(self._polys)
+        self._neighbour_cache: dict[str, list] = {}
 
     # -- codes --------------------------------------------------------------------------------
     @cached_property
@@ -160,26 +161,33 @@ class Areas:
     def has_polygon(self, code: str) -> bool:
         return code in self.polygon
 
+    def _neighbours(self, code: str) -> list:
+        found = self._neighbour_cache.get(code)
+        if found is None:
+            geom = self.polygon[code]
+            hits = self._tree.query(geom, predicate="intersects")
+            found = [self._polys[int(h)] for h in hits if self._polys[int(h)] is not geom]
+            self._neighbour_cache[code] = found
+        return found
+
     def points_in(self, rng: np.random.Generator, code: str, n: int = 1,
                   decimals: int = 6) -> list[tuple[float, float]]:
         """`n` points (lon, lat), rounded, inside the subdistrict's polygon and no other one, so
         that point-in-polygon gives the code back."""
         geom = self.polygon[code]
+        others = self._neighbours(code)
         minx, miny, maxx, maxy = geom.bounds
         out: list[tuple[float, float]] = []
         for _ in range(200):
-            xs = np.round(rng.uniform(minx, maxx, 64), decimals)
-            ys = np.round(rng.uniform(miny, maxy, 64), decimals)
-            inside = shapely.contains_xy(geom, xs, ys)
-            if inside.any():
-                pts = shapely.points(xs[inside], ys[inside])
-                hit_in, _ = self._tree.query(pts, predicate="within")
-                hits = np.bincount(hit_in, minlength=len(pts))
-                for x, y, h in zip(xs[inside], ys[inside], hits):
-                    if h == 1:
-                        out.append((float(x), float(y)))
-                        if len(out) == n:
-                            return out
+            xs = np.round(rng.uniform(minx, maxx, 32), decimals)
+            ys = np.round(rng.uniform(miny, maxy, 32), decimals)
+            ok = shapely.contains_xy(geom, xs, ys)
+            for other in others:
+                ok &= ~shapely.contains_xy(other, xs, ys)
+            for x, y in zip(xs[ok], ys[ok]):
+                out.append((float(x), float(y)))
+                if len(out) == n:
+                    return out
         # A sliver polygon: its representative point is inside by construction.
         p = geom.representative_point()
         while len(out) < n:
@@ -195,6 +203,14 @@ class Areas:
 
     def in_thailand(self, lon: float, lat: float) -> bool:
         return len(self._tree.query(shapely.points(lon, lat), predicate="within")) > 0
+
+    def outside_point(self, rng: np.random.Generator) -> tuple[float, float]:
+        """A point near a place abroad that is not in Thailand, nor when lat and lon swap."""
+        while True:
+            lon, lat = OUTSIDE_POINTS[int(rng.integers(len(OUTSIDE_POINTS)))]
+            lon, lat = round(lon + rng.uniform(-0.05, 0.05), 6), round(lat + rng.uniform(-0.05, 0.05), 6)
+            if not self.in_thailand(lon, lat) and not self.in_thailand(lat, lon):
+                return lon, lat
 
     @cached_property
     def coastal(self) -> frozenset[str]:

@@ -152,13 +152,15 @@ URBAN_COMMUNITY = ("ชุมชนริมคลอง", "ชุมชนพ�
                    "ชุมชนริมทางรถไฟ", "ชุมชนเคหะ", "ชุมชนมั่นคง")
 
 
-def person_name(rng: np.random.Generator) -> str:
-    if rng.random() < 0.5:
-        title, given = ("นาย", GIVEN_MALE[int(rng.integers(len(GIVEN_MALE)))])
-    else:
-        title = "นาง" if rng.random() < 0.7 else "นางสาว"
-        given = GIVEN_FEMALE[int(rng.integers(len(GIVEN_FEMALE)))]
-    return f"{title}{given} {SURNAMES[int(rng.integers(len(SURNAMES)))]}"
+def person_names(rng: np.random.Generator, n: int) -> list[str]:
+    """`n` names at once (the households table has over a hundred thousand)."""
+    female = rng.random(n) < 0.5
+    married = rng.random(n) < 0.7
+    given_m = rng.integers(len(GIVEN_MALE), size=n)
+    given_f = rng.integers(len(GIVEN_FEMALE), size=n)
+    family = rng.integers(len(SURNAMES), size=n)
+    return [(("นาง" if married[i] else "นางสาว") + GIVEN_FEMALE[given_f[i]] if female[i]
+             else "นาย" + GIVEN_MALE[given_m[i]]) + " " + SURNAMES[family[i]] for i in range(n)]
 
 
 def place_name(rng: np.random.Generator) -> str:
@@ -256,12 +258,17 @@ class Table:
                 if i not in self._locked and (where is None or where(row))]
 
     def pick(self, n: int, where=None) -> list[int]:
-        pool = self.free(where)
-        n = min(n, len(pool))
+        """`n` free rows matching `where`, at random: rows are tried in a random order and the
+        test runs only until enough are found (tables have up to a few hundred thousand rows)."""
         if n <= 0:
             return []
-        chosen = self.rng.choice(len(pool), size=n, replace=False)
-        return sorted(pool[int(i)] for i in chosen)
+        chosen: list[int] = []
+        for i in self.rng.permutation(len(self.rows)).tolist():
+            if i not in self._locked and (where is None or where(self.rows[i])):
+                chosen.append(i)
+                if len(chosen) == n:
+                    break
+        return sorted(chosen)
 
     def mark(self, i: int, kind: str, column: str, expected: object = "") -> None:
         assert i not in self._locked, (self.table, i)
@@ -301,8 +308,8 @@ class Table:
         """`change(row) -> dict` returns the older version of the row (same key, other values)."""
         for i in self.pick(n, where):
             older = change(dict(self.rows[i]))
-            if older is None:
-                continue
+            if older is None or _visible(older) == _visible(self.rows[i]):
+                continue          # not a conflict: the same values would be an exact copy
             self.lock(i)
             j = self._insert(older, self._order[i] - 0.5)
             self.mark(j, "conflicting_duplicate", self.key[0])
@@ -321,6 +328,10 @@ class Table:
             out.append(dict(row) if keep_hidden else
                        {k: v for k, v in row.items() if not k.startswith("_")})
         return out, defects
+
+
+def _visible(row: dict) -> dict:
+    return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
 def count(rng: np.random.Generator, n_rows: int, rate: float, minimum: int = 1) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import defects as d
-from .areas import OUTSIDE_POINTS, Areas
+from .areas import Areas
 from .common import Table, count, iso_ts, random_day_in_fy, rng_for
 from .plan import Plan
 
@@ -100,8 +100,7 @@ def _defects(t: Table, areas: Areas) -> None:
     d.unknown_codes(t, areas, where=free)
 
     def outside(row):
-        lon, lat = OUTSIDE_POINTS[int(rng.integers(len(OUTSIDE_POINTS)))]
-        row["lon"], row["lat"] = round(lon + rng.uniform(-0.05, 0.05), 6), round(lat + rng.uniform(-0.05, 0.05), 6)
+        row["lon"], row["lat"] = areas.outside_point(rng)
         row["subdistrict_code"] = ...
         return "lat", ""
     t.inject("point_outside_thailand", d.n_quarantine(t), outside, free)

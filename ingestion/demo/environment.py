@@ -11,7 +11,7 @@ import numpy as np
 from shapely.geometry import Point, Polygon, mapping
 
 from . import defects as d
-from .areas import CORAL_PROVINCES, OUTSIDE_POINTS, Areas
+from .areas import CORAL_PROVINCES, Areas
 from .common import Table, count, place_name, rng_for, thai_digits
 from .plan import Plan
 
@@ -107,9 +107,7 @@ def _defects(t: Table, areas: Areas) -> None:
     d.unknown_codes(t, areas, where=free)
 
     def outside(row):
-        lon, lat = OUTSIDE_POINTS[int(rng.integers(len(OUTSIDE_POINTS)))]
-        row["_geometry"] = Point(round(lon + rng.uniform(-0.05, 0.05), 6),
-                                 round(lat + rng.uniform(-0.05, 0.05), 6))
+        row["_geometry"] = Point(*areas.outside_point(rng))
         row["subdistrict_code"] = ...
         return "lat", ""
     t.inject("point_outside_thailand", d.n_quarantine(t), outside, lambda r: free(r) and point(r))

@@ -36,7 +36,7 @@ ORG_TYPES = (("กลุ่มออมทรัพย์", "กลุ่มอ�
 PURPOSES = {"ที่อยู่อาศัย": (0.30, (120, 180), (2.0, 4.0)), "ที่ดิน": (0.12, (60, 180), (2.0, 4.0)),
             "อาชีพ": (0.22, (24, 60), (3.0, 6.0)), "แก้ไขหนี้สิน": (0.14, (36, 84), (1.0, 4.0)),
             "ภัยพิบัติ": (0.07, (12, 36), (0.0, 1.0)), "องค์กรการเงิน": (0.15, (36, 120), (1.0, 4.0))}
-NATIONAL_LOANS = 11_000
+NATIONAL_LOANS = 15_000
 DEMO_SHARE = 0.015
 REPAYMENT_RATES = (("exact_duplicate", 0.002), ("conflicting_duplicate", 0.002),
                    ("ce_year_in_be_date", 0.004), ("thai_digits", 0.004),
@@ -119,7 +119,9 @@ def build_loans(areas: Areas, groups: list[dict], projects: list[dict], seed: in
     for i in range(NATIONAL_LOANS):
         purpose = purposes[int(rng.choice(len(purposes), p=shares))]
         _, (t_lo, t_hi), (r_lo, r_hi) = PURPOSES[purpose]
-        contract = random_day(rng, date(2003, 10, 1), CUTOFF - timedelta(days=75))
+        # Lending peaked with Baan Mankong's first years: contracts lean to the early years.
+        first, last = date(2003, 10, 1), CUTOFF - timedelta(days=75)
+        contract = first + timedelta(days=int(rng.beta(1.0, 1.5) * (last - first).days))
         disbursed = rng.random() > 0.04
         if not disbursed:            # approved in the last weeks: nothing due yet
             contract = random_day(rng, CUTOFF - timedelta(days=45), CUTOFF)

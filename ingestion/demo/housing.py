@@ -14,7 +14,7 @@ import numpy as np
 from . import defects as d
 from .areas import URBAN_PROVINCES, Areas
 from .common import (CUTOFF, Table, be_text, break_checksum, citizen_ids, community_name, fy_end,
-                     fy_start, iso_ts, noisy, person_name, random_day, random_day_in_fy, rng_for,
+                     fy_start, iso_ts, noisy, person_names, random_day, random_day_in_fy, rng_for,
                      scrambled_bodies)
 from .plan import Plan
 
@@ -80,7 +80,7 @@ def build(areas: Areas, plan: Plan, seed: int) -> tuple[Table, Table, list[dict]
         elif "_moved" in p:                       # completed: a few units still empty
             p["_planned"] = p["_moved"] + int(rng.binomial(p["_moved"], 0.04))
         else:                                     # still building at the export date
-            p["_moved"], p["_planned"] = 0, int(np.clip(rng.lognormal(3.6, 0.5), 12, 300))
+            p["_moved"], p["_planned"] = 0, int(np.clip(rng.lognormal(3.2, 0.5), 12, 300))
 
     # Codes in order of approval, numbered within the approval year.
     for p in projects:
@@ -129,20 +129,22 @@ def build(areas: Areas, plan: Plan, seed: int) -> tuple[Table, Table, list[dict]
                                           + int(a.province_code)),
                                   np.arange(serial, serial + planned), 271_828_182)
         ids = citizen_ids(bodies)
+        fy = p["_done_fy"]
+        lo = max(fy_start(fy), p["_approved"] + timedelta(days=60)) if moved.any() else None
+        hi = min(fy_end(fy), CUTOFF)
+        offsets = rng.integers(0, max((hi - lo).days, 0) + 1, planned) if lo else None
+        income = np.clip(rng.lognormal(9.35, 0.45, planned), 3000, 60000).astype(int) // 10 * 10
+        size = 1 + rng.poisson(2.6, planned)
+        loan = (per_unit_loan * rng.uniform(0.8, 1.1, planned)).astype(int) // 1000 * 1000
+        names = person_names(rng, planned)
         for k in range(planned):
             serial += 1
-            moved_in = None
-            if moved[k]:
-                fy = p["_done_fy"]
-                moved_in = random_day(rng, max(fy_start(fy), p["_approved"] + timedelta(days=60)),
-                                      min(fy_end(fy), CUTOFF))
-            income = int(np.clip(rng.lognormal(9.35, 0.45), 3000, 60000)) // 10 * 10
+            moved_in = lo + timedelta(days=int(offsets[k])) if moved[k] else None
             households.append(dict(
                 household_id=f"HH{serial:07d}", project_code=project_code,
-                head_citizen_id=str(ids[k]), head_name=person_name(rng),
-                members=int(1 + rng.poisson(2.6)), monthly_income=income,
-                loan_amount=0 if not row["housing_loan"] else
-                int(per_unit_loan * rng.uniform(0.8, 1.1)) // 1000 * 1000,
+                head_citizen_id=str(ids[k]), head_name=names[k], members=int(size[k]),
+                monthly_income=int(income[k]),
+                loan_amount=int(loan[k]) if row["housing_loan"] else 0,
                 moved_in_date=be_text(moved_in) if moved_in else None, _date=moved_in))
 
     clean = [dict(r) for r in rows]

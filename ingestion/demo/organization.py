@@ -295,7 +295,7 @@ def _joint_areas(areas: Areas, rng: np.random.Generator, seed: int) -> Table:
     _year_defects(t)
 
     def older(row):
-        row["concrete_outcome"] = "N"
+        row["concrete_outcome"] = "N" if row["concrete_outcome"] == "Y" else "Y"
         return row
     d.duplicates(t, older)
     return t
