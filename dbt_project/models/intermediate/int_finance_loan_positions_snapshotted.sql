@@ -5,7 +5,8 @@
 --
 -- Outstanding principal is pro rata: principal x (amount due not yet paid) / (total amount due),
 -- since the installments mix principal and interest. An installment is in arrears at a year end
--- if it fell due before that day and was not paid in full (to within a baht) on or before it.
+-- if it fell due before that day and was not paid in full (to within a baht: rounding is not
+-- arrears) on or before it.
 with loans as (
     select * from {{ ref('int_finance_loans_conformed') }}
 ),
@@ -21,7 +22,13 @@ fiscal_years as (
 ),
 
 schedule as (
-    select loan_no, sum(amount_due) as amount_due_total, max(due_date) as last_due_date
+    select
+        loan_no,
+        sum(amount_due) as amount_due_total,
+        max(due_date) as last_due_date,
+        -- the last day anything happened; a loan with nothing left unpaid is off the book after it
+        max(greatest(due_date, coalesce(paid_date, due_date))) as last_activity_date,
+        bool_or(paid_date is null or coalesce(amount_paid, 0) < amount_due - 1) as has_unpaid
     from repayments
     group by loan_no
 ),
@@ -34,14 +41,27 @@ paid_by_year as (
     group by all
 ),
 
-overdue as (
-    select repayments.loan_no, fiscal_years.fiscal_year, min(repayments.due_date) as oldest_unpaid_due_date
+-- The year ends at which each installment was in arrears: from the first 30 September after it
+-- fell due to the last one before it was paid in full (or to this year while it is not), so
+-- only installments late across a year end produce rows.
+overdue_spans as (
+    select
+        loan_no,
+        due_date,
+        {{ fiscal_year_be('due_date + 1') }} as first_fiscal_year,
+        case when paid_date is null or coalesce(amount_paid, 0) < amount_due - 1
+             then {{ fiscal_year_be('current_date') }}
+             else {{ fiscal_year_be('paid_date') }} - 1 end as last_fiscal_year
     from repayments
-    join fiscal_years
-      on repayments.due_date < fiscal_years.last_day
-     and (repayments.paid_date is null or repayments.paid_date > fiscal_years.last_day
-          -- short by more than a baht: rounding is not arrears
-          or coalesce(repayments.amount_paid, 0) < repayments.amount_due - 1)
+),
+
+overdue as (
+    select loan_no, fiscal_year, min(due_date) as oldest_unpaid_due_date
+    from (
+        select loan_no, due_date, unnest(range(first_fiscal_year, last_fiscal_year + 1)) as fiscal_year
+        from overdue_spans
+        where first_fiscal_year <= last_fiscal_year
+    )
     group by all
 ),
 
@@ -52,6 +72,7 @@ loan_years as (
     join schedule on schedule.loan_no = loans.loan_no
     join fiscal_years
       on fiscal_years.last_day >= loans.contract_date
+     and (schedule.has_unpaid or fiscal_years.fiscal_year <= {{ fiscal_year_be('schedule.last_activity_date') }})
 ),
 
 positions as (
@@ -67,15 +88,17 @@ positions as (
         loan_years.purpose,
         loan_years.principal,
         loan_years.amount_due_total,
-        coalesce(sum(paid_by_year.amount_paid), 0) as amount_paid_to_date,
+        -- paid to date: a running sum over the loan's years, not a join to every earlier year
+        coalesce(sum(paid_by_year.amount_paid) over (
+            partition by loan_years.loan_no order by loan_years.fiscal_year
+            rows between unbounded preceding and current row), 0) as amount_paid_to_date,
         overdue.oldest_unpaid_due_date,
         coalesce(loan_years.as_of_date - overdue.oldest_unpaid_due_date, 0) as days_in_arrears
     from loan_years
     left join paid_by_year
-      on paid_by_year.loan_no = loan_years.loan_no and paid_by_year.fiscal_year <= loan_years.fiscal_year
+      on paid_by_year.loan_no = loan_years.loan_no and paid_by_year.fiscal_year = loan_years.fiscal_year
     left join overdue
       on overdue.loan_no = loan_years.loan_no and overdue.fiscal_year = loan_years.fiscal_year
-    group by all
 ),
 
 final as (
