@@ -564,7 +564,7 @@ def test_loans_have_arrears_and_funds_add_up(src: Sources, flagged):
     unpaid = sum(1 for r in rows if not r["paid_date"]) / len(rows)
     late = sum(1 for r in rows if r["paid_date"] and
                (text_date(r["paid_date"])[0] - text_date(r["due_date"])[0]).days > 30) / len(rows)
-    assert 0.02 < unpaid < 0.25 and 0.01 < late < 0.2, (unpaid, late)
+    assert 0.01 < unpaid < 0.25 and 0.02 < late < 0.2 and 0.05 < unpaid + late < 0.3, (unpaid, late)
     # balance = last year's balance + contributions - benefits, from clean rows of consecutive years
     by_year: dict[int, dict[str, dict]] = collections.defaultdict(dict)
     for sheet in src.workbook_sheets():

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import defects as d
 from .areas import Areas
-from .common import Table, count, iso_ts, random_day_in_fy, rng_for
+from .common import CUTOFF, Table, count, iso_ts, random_day_in_fy, rng_for
 from .plan import Plan
 
 FILE = "disaster/events.ndjson"
@@ -60,6 +60,8 @@ def build(areas: Areas, plan: Plan, seed: int) -> Table:
         start = datetime.combine(day, time(int(rng.integers(6, 19)), int(rng.integers(60))))
         lo, hi = DAYS[hazard]
         end = start + timedelta(days=int(rng.integers(lo, hi + 1)), hours=int(rng.integers(0, 5)))
+        # Events still going on at the export were closed off on its last day.
+        end = max(min(end, datetime.combine(CUTOFF, time(17, 0))), start + timedelta(hours=2))
         draft.append((start, code, hazard, end, planned))
     draft.sort()
     rows, numbers = [], {}

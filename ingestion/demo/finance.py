@@ -6,6 +6,7 @@ late, and a share of loans stops paying (paid_date empty): the arrears a loan of
 
 from __future__ import annotations
 
+import bisect
 import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -114,7 +115,9 @@ def build_loans(areas: Areas, groups: list[dict], projects: list[dict], seed: in
     rng = rng_for(seed, "finance", "loans")
     purposes = list(PURPOSES)
     shares = np.array([PURPOSES[p][0] for p in purposes])
-    coops = [p for p in projects if p["housing_loan"] and p["status"] != "ยกเลิก"]
+    coops = sorted((p for p in projects if p["housing_loan"] and p["status"] != "ยกเลิก"),
+                   key=lambda p: (p["_date"], p["project_code"]))
+    approved = [p["_date"] for p in coops]
     draft = []
     for i in range(NATIONAL_LOANS):
         purpose = purposes[int(rng.choice(len(purposes), p=shares))]
@@ -125,8 +128,10 @@ def build_loans(areas: Areas, groups: list[dict], projects: list[dict], seed: in
         disbursed = rng.random() > 0.04
         if not disbursed:            # approved in the last weeks: nothing due yet
             contract = random_day(rng, CUTOFF - timedelta(days=45), CUTOFF)
-        if purpose in ("ที่อยู่อาศัย", "ที่ดิน") and coops and rng.random() < 0.7:
-            p = coops[int(rng.integers(len(coops)))]
+        # A housing cooperative borrows after its project was approved.
+        ready = bisect.bisect_left(approved, contract - timedelta(days=30))
+        if purpose in ("ที่อยู่อาศัย", "ที่ดิน") and ready and rng.random() < 0.7:
+            p = coops[int(rng.integers(ready))]
             borrower = (p["project_code"], "สหกรณ์เคหสถานบ้านมั่นคง" + p["community_name"] + " จำกัด",
                         "สหกรณ์เคหสถาน", p["subdistrict_code"])
             principal = int(p["housing_loan"] * rng.uniform(0.3, 1.0)) // 1000 * 1000
@@ -155,7 +160,7 @@ def build_loans(areas: Areas, groups: list[dict], projects: list[dict], seed: in
         monthly = rate / 1200
         payment = principal / term if monthly == 0 else principal * monthly / (1 - (1 + monthly) ** -term)
         u = rng.random()
-        behaviour = 0 if u < 0.78 else (1 if u < 0.91 else 2)
+        behaviour = 0 if u < 0.72 else (1 if u < 0.88 else 2)
         due = _installments_due(contract, term) if disbursed else 0
         stop_at = int(rng.integers(max(1, due // 3), max(2, due + 1))) if behaviour == 2 else 10**6
         loans.append(Loan(i, loan_no, contract, principal, rate, term, round(payment, 2),
@@ -230,72 +235,78 @@ def write_repayments(path: Path, loans: list[Loan], known: set[str], seed: int
     names = [k for k, _ in REPAYMENT_RATES]
     cum = np.cumsum([r for _, r in REPAYMENT_RATES])
     defects: list[Defect] = []
-    lines: list[tuple] = []
-    for loan in loans:
-        if not loan.disbursed:
-            continue
-        rng = rng_for(seed, "finance", "repayments", loan.index)
-        due = _installments_due(loan.contract, loan.term)
-        kinds = np.searchsorted(cum, rng.random(due), side="right")
-        late = rng.random(due)
-        delay = rng.integers(30, 120, due)
-        early = rng.integers(0, 6, due)
-        for n in range(1, due + 1):
-            due_date = _add_months(loan.contract, n)
-            amount = loan.payment
-            paid_date: date | None
-            if n >= loan.stop_at:
-                paid_date = None
-            elif (loan.behaviour == 1 and late[n - 1] < 0.35) or late[n - 1] < 0.02:
-                paid_date = due_date + timedelta(days=int(delay[n - 1]))
-            else:
-                paid_date = due_date - timedelta(days=int(early[n - 1]))
-            if paid_date is not None and paid_date > CUTOFF:
-                paid_date = None
-            row = [loan.loan_no, str(n), be_text(due_date), f"{amount:.2f}",
-                   be_text(paid_date) if paid_date else "", f"{amount:.2f}" if paid_date else ""]
-            kind = names[kinds[n - 1]] if kinds[n - 1] < len(names) else None
-            column, expected = "", ""
-            if kind == "exact_duplicate":
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding=ENCODING, newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(REPAYMENT_COLUMNS)
+        written = 0
+        for loan in loans:
+            lines: list[tuple] = []          # this loan's rows; written when the loan is done
+            if not loan.disbursed:
+                continue
+            rng = rng_for(seed, "finance", "repayments", loan.index)
+            due = _installments_due(loan.contract, loan.term)
+            kinds = np.searchsorted(cum, rng.random(due), side="right")
+            late = rng.random(due)
+            delay = rng.integers(30, 120, due)
+            early = rng.integers(0, 6, due)
+            for n in range(1, due + 1):
+                due_date = _add_months(loan.contract, n)
+                amount = loan.payment
+                paid_date: date | None
+                if n >= loan.stop_at:
+                    paid_date = None
+                elif (loan.behaviour == 1 and late[n - 1] < 0.35) or late[n - 1] < 0.02:
+                    paid_date = due_date + timedelta(days=int(delay[n - 1]))
+                else:
+                    paid_date = due_date - timedelta(days=int(early[n - 1]))
+                if paid_date is not None and paid_date > CUTOFF:
+                    paid_date = None
+                row = [loan.loan_no, str(n), be_text(due_date), f"{amount:.2f}",
+                       be_text(paid_date) if paid_date else "", f"{amount:.2f}" if paid_date else ""]
+                kind = names[kinds[n - 1]] if kinds[n - 1] < len(names) else None
+                column, expected = "", ""
+                if kind == "exact_duplicate":
+                    lines.append(tuple(row))
+                elif kind == "conflicting_duplicate":
+                    older = list(row)
+                    older[4], older[5] = "", ""            # recorded before the payment came in
+                    if row[4] == "":
+                        older[5] = "0.00"
+                    lines.append(tuple(older))
+                    defects.append(Defect("finance", "repayments", file, written + len(lines) + 1,
+                                          f"{loan.loan_no}|{n}", "loan_no", kind))
+                    kind = None
+                elif kind == "ce_year_in_be_date":
+                    row[2], column, expected = f"{due_date.day:02d}/{due_date.month:02d}/{due_date.year}", \
+                        "due_date", due_date.isoformat()
+                elif kind == "thai_digits":
+                    row[3], column, expected = thai_digits(row[3]), "amount_due", row[3]
+                elif kind == "thousands_separator":
+                    if amount >= 1000:
+                        row[3], column, expected = f"{amount:,.2f}", "amount_due", f"{amount:.2f}"
+                    else:
+                        kind = None
+                elif kind == "unparseable_date":
+                    row[2], column = f"{min(due_date.day + 31, 39)}/{due_date.month:02d}/{due_date.year + 543}", "due_date"
+                elif kind == "negative_amount":
+                    if row[5]:
+                        row[5], column = "-" + row[5], "amount_paid"
+                    else:
+                        kind = None
+                elif kind == "orphan_reference":
+                    row[0], column = f"LN{loan.loan_no[2:6]}-9{loan.index % 10000:04d}", "loan_no"
+                    if row[0] in known:
+                        kind = None
+                        row[0] = loan.loan_no
                 lines.append(tuple(row))
-            elif kind == "conflicting_duplicate":
-                older = list(row)
-                older[4], older[5] = "", ""            # recorded before the payment came in
-                if row[4] == "":
-                    older[5] = "0.00"
-                lines.append(tuple(older))
-                defects.append(Defect("finance", "repayments", file, len(lines) + 1,
-                                      f"{loan.loan_no}|{n}", "loan_no", kind))
-                kind = None
-            elif kind == "ce_year_in_be_date":
-                row[2], column, expected = f"{due_date.day:02d}/{due_date.month:02d}/{due_date.year}", \
-                    "due_date", due_date.isoformat()
-            elif kind == "thai_digits":
-                row[3], column, expected = thai_digits(row[3]), "amount_due", row[3]
-            elif kind == "thousands_separator":
-                if amount >= 1000:
-                    row[3], column, expected = f"{amount:,.2f}", "amount_due", f"{amount:.2f}"
-                else:
-                    kind = None
-            elif kind == "unparseable_date":
-                row[2], column = f"{min(due_date.day + 31, 39)}/{due_date.month:02d}/{due_date.year + 543}", "due_date"
-            elif kind == "negative_amount":
-                if row[5]:
-                    row[5], column = "-" + row[5], "amount_paid"
-                else:
-                    kind = None
-            elif kind == "orphan_reference":
-                row[0], column = f"LN{loan.loan_no[2:6]}-9{loan.index % 10000:04d}", "loan_no"
-                if row[0] in known:
-                    kind = None
-                    row[0] = loan.loan_no
-            lines.append(tuple(row))
-            if kind is not None:
-                key = f"{row[0]}|{n}"
-                defects.append(Defect("finance", "repayments", file, len(lines) + 1, key, column,
-                                      kind, expected))
-    _write_csv(path, REPAYMENT_COLUMNS, lines)
-    return len(lines), defects
+                if kind is not None:
+                    key = f"{row[0]}|{n}"
+                    defects.append(Defect("finance", "repayments", file, written + len(lines) + 1, key,
+                                          column, kind, expected))
+            writer.writerows(lines)
+            written += len(lines)
+    return written, defects
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows) -> None:
