@@ -14,6 +14,7 @@ conformed as (
         groups.group_code,
         groups.group_name,
         groups.org_type,
+        groups.org_type_th,
         {{ conformed_area_columns('groups') }},
         groups.members,
         groups.savings_balance,

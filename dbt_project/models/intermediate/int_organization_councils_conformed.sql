@@ -17,6 +17,7 @@ conformed as (
         councils.registered_date_era,
         {{ fiscal_year_be('councils.registered_date') }} as registered_fiscal_year,
         councils.status,
+        councils.status_th,
         councils._source_file,
         councils._source_row,
         councils._load_id,

@@ -12,6 +12,7 @@ select
     registered_date_era,
     registered_fiscal_year,
     status,
+    status_th,
     _source_file,
     _source_row,
     _load_id,

@@ -3,6 +3,7 @@ select
     group_code,
     group_name,
     org_type,
+    org_type_th,
     subdistrict_code,
     subdistrict_code_original,
     area_resolution,

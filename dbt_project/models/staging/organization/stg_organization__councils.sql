@@ -8,7 +8,11 @@ renamed as (
         {{ area_columns() }},
         cast(registered_date as date) as registered_date,
         cast(registered_date_era as varchar) as registered_date_era,
-        cast(status as varchar) as status,
+        cast(status as varchar) as status_th,
+        case cast(status as varchar)
+            when 'ดำเนินการ' then 'active'
+            when 'ยุติการดำเนินงาน' then 'ceased'
+        end as status,
         {{ lineage_columns() }}
     from source
 )
