@@ -94,8 +94,10 @@ def publish(warehouse: Path, out_dir: Path, run_id: str,
     target = out_dir / DATABASE_FILE
     tmp = atomic.temp_sibling(target)
     rows: dict[str, int] = {}
+    parquet_tmp: dict[str, Path] = {}
     try:
         with duckdb.connect() as con:
+            con.execute("set enable_progress_bar = false")  # no bars in the run's log
             _attach_warehouse(con, warehouse)
             tables = mart_tables(con, "wh")
             if not tables:
@@ -118,16 +120,28 @@ def publish(warehouse: Path, out_dir: Path, run_id: str,
                         [run_id, published_at, duckdb.__version__, STORAGE_VERSION])
             con.execute("create table pub.meta.published_tables (table_name varchar, row_count bigint)")
             con.executemany("insert into pub.meta.published_tables values (?, ?)", list(rows.items()))
+            # The Parquet files come from the new copy while it is still ours alone (opening the
+            # published path again could meet a reader's cached, older instance of that file).
+            for table in tables:
+                say(f"parquet {table}.parquet")
+                parquet_tmp[table] = atomic.temp_sibling(parquet_dir / f"{table}.parquet")
+                con.execute(f"copy (select * from pub.{SCHEMA}.{_quote(table)}) "
+                            f"to {_sql_str(parquet_tmp[table])} (format parquet, compression zstd)")
             con.execute("detach pub")  # checkpoints: the file is whole, with no write-ahead log
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        for path in (tmp, *parquet_tmp.values()):
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
         say(f"rename {tmp.name} -> {DATABASE_FILE}")
         os.replace(tmp, target)
+        for table, path in parquet_tmp.items():
+            os.replace(path, parquet_dir / f"{table}.parquet")
     finally:
-        for path in (tmp, Path(f"{tmp}.wal")):
+        for path in (tmp, Path(f"{tmp}.wal"), *parquet_tmp.values()):
             path.unlink(missing_ok=True)
+    for old in parquet_dir.glob("*.parquet"):
+        if old.stem not in rows:  # a mart that no longer exists
+            old.unlink()
 
-    parquet = _write_parquet(target, parquet_dir, rows, say)
     manifest = {
         "run_id": run_id,
         "published_at": published_at.isoformat(),
@@ -135,28 +149,10 @@ def publish(warehouse: Path, out_dir: Path, run_id: str,
         "duckdb_version": duckdb.__version__,
         "storage_version": STORAGE_VERSION,
         "database": DATABASE_FILE,
-        "tables": {t: {"rows": n, "parquet": parquet[t]} for t, n in rows.items()},
+        "tables": {t: {"rows": n, "parquet": f"{PARQUET_DIR}/{t}.parquet"} for t, n in rows.items()},
     }
     atomic.write_text(out_dir / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=2))
     return manifest
-
-
-def _write_parquet(database: Path, folder: Path, tables: dict[str, int],
-                   say: Callable[[str], None]) -> dict[str, str]:
-    """One Parquet file per mart, read from the published copy, each swapped in whole."""
-    written = {}
-    with duckdb.connect(str(database), read_only=True) as con:
-        for table in tables:
-            target = folder / f"{table}.parquet"
-            say(f"parquet {target.name}")
-            with atomic.replacing(target) as tmp:
-                con.execute(f"copy (select * from {SCHEMA}.{_quote(table)}) to {_sql_str(tmp)} "
-                            "(format parquet, compression zstd)")
-            written[table] = f"{PARQUET_DIR}/{target.name}"
-    for old in folder.glob("*.parquet"):
-        if old.stem not in tables:  # a mart that no longer exists
-            old.unlink()
-    return written
 
 
 def read_manifest(out_dir: Path) -> dict | None:
