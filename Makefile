@@ -12,7 +12,7 @@ STAMP := .venv/.codi-synced
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: help setup run test ui demo-sources clean
+.PHONY: help setup run test ui demo-sources clean browser
 
 help:
 	@echo "make run    set up, make the demo sources if there are none, build and publish, print a summary"
@@ -47,7 +47,11 @@ demo-sources: setup
 run: demo-sources
 	$(RUN) python -m orchestration.run
 
-test: setup
+# Headless Chromium for the report tests: Debian's package, installed only where it is missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
+
+test: setup browser
 	$(RUN) pytest
 
 ui: setup
