@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         summary.print_run(result, instance, time.monotonic() - started)
     summary.print_warehouse()
+    summary.print_published(result.run_id)  # ends with the path of the reports' index
     return 0 if result.success else 1
 
 

@@ -67,3 +67,21 @@ def print_kpis(con: duckdb.DuckDBPyConnection, first_year: int = 2555, last_year
         print(f"  {shown_id:<4} {label:<44} {year:>4} {_number(target, unit):>10} "
               f"{_number(actual, unit):>10} {achieved:>9}  {status}")
         previous = kpi_id
+
+
+def print_published(run_id: str | None = None) -> None:
+    """Where BI tools and people find what was published; the last line is the reports' index."""
+    from publishing import database
+
+    out = settings.publish_dir()
+    manifest = database.read_manifest(out)
+    if manifest is None:
+        print(f"\nNothing published in {out} yet (publishing waits for every blocking check to pass).")
+        return
+    earlier = "" if run_id in (None, manifest["run_id"]) else " (an earlier run: this one did not publish)"
+    print(f"\nPublished {manifest['published_at']} by run {manifest['run_id']}{earlier}:")
+    print(f"  BI tools, read-only: {out / database.DATABASE_FILE} (written by DuckDB "
+          f"{manifest['duckdb_version']}, storage {manifest['storage_version']}); "
+          f"Parquet: {out / database.PARQUET_DIR}/; GeoJSON: {out / 'geo'}/")
+    index = out / "reports" / "index.html"
+    print(f"  Area reports: {index}" if index.exists() else f"  Area reports: not built ({index})")
