@@ -13,7 +13,6 @@ indicator is the same in both. Rates and formats are in README.md beside this fi
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 from . import disaster, environment, finance, housing, members, organization, welfare
@@ -46,10 +45,8 @@ def generate(sources_dir: Path, ground_truth_dir: Path, profile: str = "demo",
         raise ValueError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
     sources = Path(sources_dir)
     truth = Path(ground_truth_dir)
-    for folder in ("housing", "welfare", "finance", "disaster", "environment", "organization"):
-        # Only the folders this generator owns, so no stale file from an older run survives.
-        if (sources / folder).exists():
-            shutil.rmtree(sources / folder)
+    # Every file is written whole (the same names each time), so nothing stale survives a rerun
+    # and nothing else in the folder is touched.
     sources.mkdir(parents=True, exist_ok=True)
     areas = Areas()
     plan = make_plan(areas, seed)

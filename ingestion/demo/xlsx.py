@@ -43,9 +43,11 @@ def write_workbook(path: Path, sheets: list[tuple[str, list[list]]], creator: st
     parts: list[tuple[str, str]] = []
     letters = [_column(i) for i in range(64)]
     for n, (_, rows) in enumerate(sheets, start=1):
+        width = max((len(row) for row in rows), default=1)
+        # The dimension lets readers size the sheet without scanning it (openpyxl's max_row).
         out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-               '<sheetData>']
+               f'<dimension ref="A1:{letters[width - 1]}{max(len(rows), 1)}"/><sheetData>']
         for r, row in enumerate(rows, start=1):
             cells = []
             for c, value in enumerate(row):
