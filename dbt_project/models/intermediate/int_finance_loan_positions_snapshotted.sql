@@ -1,5 +1,8 @@
 -- Each loan as it stood at the end of each fiscal year from its contract until it was repaid:
 -- the principal still outstanding and the days in arrears of its oldest unpaid installment.
+-- Year ends are taken up to the last one the data can speak for: on or before the latest
+-- payment recorded (the export's date, in effect), never the wall clock, so a schedule running
+-- past the export does not turn into arrears.
 -- Repayments (about a million rows nationally) are reduced to the overdue installments per
 -- year end before anything is joined to the loans.
 --
@@ -15,10 +18,13 @@ repayments as (
     select * from {{ ref('stg_finance__repayments') }}
 ),
 
--- Year ends up to the current fiscal year: a loan is followed until it is repaid or today.
+data_as_of as (
+    select max(paid_date) as as_of_date from repayments
+),
+
 fiscal_years as (
     select fiscal_year, last_day from {{ ref('dim_fiscal_year') }}
-    where fiscal_year <= {{ fiscal_year_be('current_date') }}
+    where last_day <= (select as_of_date from data_as_of)
 ),
 
 schedule as (
@@ -42,7 +48,7 @@ paid_by_year as (
 ),
 
 -- The year ends at which each installment was in arrears: from the first 30 September after it
--- fell due to the last one before it was paid in full (or to this year while it is not), so
+-- fell due to the last one before it was paid in full (or to the last year end while it is not), so
 -- only installments late across a year end produce rows.
 overdue_spans as (
     select
@@ -50,7 +56,7 @@ overdue_spans as (
         due_date,
         {{ fiscal_year_be('due_date + 1') }} as first_fiscal_year,
         case when paid_date is null or coalesce(amount_paid, 0) < amount_due - 1
-             then {{ fiscal_year_be('current_date') }}
+             then (select max(fiscal_year) from fiscal_years)
              else {{ fiscal_year_be('paid_date') }} - 1 end as last_fiscal_year
     from repayments
 ),
