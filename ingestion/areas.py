@@ -111,10 +111,16 @@ class AreaResolver:
     # -- names -------------------------------------------------------------------------------
 
     @lru_cache(maxsize=None)
+    def addresses(self, subdistrict: str, district: str | None,
+                  province: str | None) -> tuple:
+        """geothai.match, once per distinct name triple."""
+        return tuple(geothai.match(subdistrict, district=district or None, province=province or None))
+
+    @lru_cache(maxsize=None)
     def match_names(self, subdistrict: str, district: str | None,
                     province: str | None) -> tuple[str | None, str, str | None, str]:
         """(code, method, reason, detail) from Thai names; unique within district and province."""
-        found = geothai.match(subdistrict, district=district or None, province=province or None)
+        found = self.addresses(subdistrict, district, province)
         where = ", ".join(x for x in (subdistrict, district, province) if x)
         if len(found) == 1:
             return found[0].subdistrict.code, NAME_MATCH, None, ""
@@ -206,11 +212,10 @@ class AreaResolver:
                 apply(results, name_columns[0], AREA_FROM_NAMES if code is not None else None)
                 todo = todo & ~named
 
-        if lon is not None and lat is not None and todo.any():
-            located = self.locate(lon.to_numpy("float64", na_value=np.nan),
-                                  lat.to_numpy("float64", na_value=np.nan))
-            located = pd.Series(located, index=index)
+        if lon is not None and lat is not None and (lon.notna() & lat.notna()).any():
             has_point = lon.notna() & lat.notna()
+            located = pd.Series(self.locate(lon.to_numpy("float64", na_value=np.nan),
+                                            lat.to_numpy("float64", na_value=np.nan)), index=index)
             pointed = todo & has_point
             if pointed.any():
                 results = located[pointed].map(
@@ -225,6 +230,8 @@ class AreaResolver:
             detail[outside] = "the point is in no subdistrict of Thailand"
             resolved[outside] = pd.NA
             method[outside] = pd.NA
+            for mask in repairs.values():
+                mask[outside] = False
 
         missing = todo & reason.isna()
         if missing.any():

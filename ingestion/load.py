@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import itertools
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -27,12 +28,15 @@ import shapely
 import geothai
 from ingestion import areas as area_mod
 from ingestion import normalise, pseudonym, readers
-from ingestion.lake import table_dir, write_table_atomic
+from ingestion.lake import table_dir, write_parts_atomic, write_table_atomic
 from ingestion.readers import LOAD_ID, SOURCE_FILE, SOURCE_ROW, RawTable, SourceError
 from schemas import base
 from schemas.base import TableSpec
 
 REPAIRS = "_repairs"
+# Pass 2 handles up to CHUNK_ROWS rows at a time; pass 1 keeps files in memory up to KEEP_ROWS.
+CHUNK_ROWS = 400_000
+KEEP_ROWS = 400_000
 QUARANTINE_COLUMNS = [SOURCE_FILE, SOURCE_ROW, LOAD_ID, "row_key", "reason_codes", "columns",
                       "values", "message", "original_row"]
 # The order repair codes are listed in `_repairs` (docs/lake.md).
@@ -116,34 +120,39 @@ def _derive(spec: TableSpec, frame: pd.DataFrame, rel: str) -> pd.DataFrame:
     return frame
 
 
-def read_source(spec: TableSpec, sources_dir: Path) -> RawTable:
-    """Every file of a table, read with its format's reader, as one RawTable."""
-    frames, malformed, files = [], [], {}
+def read_file(spec: TableSpec, path: Path, sources_dir: Path) -> RawTable:
+    """One file of a table, read with its format's reader, with the columns its name gives."""
+    rel = path.relative_to(sources_dir).as_posix()
     names = [c.source_name for c in spec.columns]
-    for path in source_files(spec, sources_dir):
-        rel = path.relative_to(sources_dir).as_posix()
-        if spec.format == "sqlite":
-            raw = readers.read_sqlite(path, rel, spec.sqlite_table, names, table=spec.name)
-        elif spec.format == "xlsx":
-            raw = readers.read_workbook(path, rel, {c.source_name: c.name for c in spec.columns},
-                                        table=spec.name)
-        elif spec.format == "csv":
-            raw = readers.read_csv(path, rel, names, table=spec.name, encoding=spec.encoding)
-        elif spec.format == "ndjson":
-            raw = readers.read_ndjson(path, rel, names, table=spec.name)
-        elif spec.format == "geojson":
-            raw = readers.read_geojson(path, rel, names, table=spec.name)
-        else:
-            raise ValueError(f"unknown format {spec.format}")
-        frames.append(_derive(spec, raw.frame, rel))
-        if not raw.malformed.empty:
-            malformed.append(raw.malformed)
-        files.update(raw.files)
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    bad = pd.concat(malformed, ignore_index=True) if malformed else readers.empty_malformed()
-    if frame.empty and bad.empty:
-        raise SourceError("no data rows", file=", ".join(files) or spec.pattern, table=spec.name)
-    return RawTable(frame, bad, files)
+    # A field app leaves out an area code it does not know: the point stands in for it.
+    optional = ([c.name for c in spec.columns if c.kind == base.AREA_CODE]
+                if spec.areas is not None and spec.areas.point else [])
+    if spec.format == "sqlite":
+        raw = readers.read_sqlite(path, rel, spec.sqlite_table, names, table=spec.name)
+    elif spec.format == "xlsx":
+        raw = readers.read_workbook(path, rel, {c.source_name: c.name for c in spec.columns},
+                                    table=spec.name)
+    elif spec.format == "csv":
+        # A table of many files (members, one per province) may have a file with no rows.
+        raw = readers.read_csv(path, rel, names, table=spec.name, encoding=spec.encoding,
+                               allow_empty=any(ch in spec.pattern for ch in "*?["))
+    elif spec.format == "ndjson":
+        raw = readers.read_ndjson(path, rel, names, table=spec.name, optional=optional)
+    elif spec.format == "geojson":
+        raw = readers.read_geojson(path, rel, names, table=spec.name, optional=optional)
+    else:
+        raise ValueError(f"unknown format {spec.format}")
+    raw.frame = _derive(spec, raw.frame, rel)
+    return raw
+
+
+def read_source(spec: TableSpec, sources_dir: Path) -> RawTable:
+    """Every file of a table as one RawTable (for small tables and parent keys)."""
+    raws = [read_file(spec, path, sources_dir) for path in source_files(spec, sources_dir)]
+    frame = pd.concat([r.frame for r in raws], ignore_index=True)
+    bad = [r.malformed for r in raws if not r.malformed.empty]
+    malformed = pd.concat(bad, ignore_index=True) if bad else readers.empty_malformed()
+    return RawTable(frame, malformed, {k: v for r in raws for k, v in r.files.items()})
 
 
 def load_id_for(files: dict[str, str], now: dt.datetime) -> str:
@@ -189,7 +198,8 @@ class Failures:
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
-            return pd.DataFrame(columns=["row", "code", "column", "value", "detail"])
+            return pd.DataFrame({"row": pd.Series(dtype="int64"),
+                                 **{c: pd.Series(dtype=object) for c in ("code", "column", "value", "detail")}})
         return pd.concat(self.parts, ignore_index=True)
 
 
@@ -219,29 +229,98 @@ def run_schema(schema: pa.DataFrameSchema, frame: pd.DataFrame, failures: Failur
         failures.add(rows, check.name, column, list(values), check.error)
 
 
-# -- the load ------------------------------------------------------------------------------------
+# -- columns as distinct values --------------------------------------------------------------------
 
 @dataclass
-class Parsed:
-    """The typed frame and everything learnt on the way."""
+class Distinct:
+    """A column as its distinct cleaned values and, per row, the index of its value (-1 for
+    null). Cleaning, parsing and the text checks run once per distinct value: a column of six
+    million member rows has a few thousand distinct dates."""
 
-    typed: pd.DataFrame
-    repairs: dict[str, pd.Series]
-    extra_columns: list[str]
+    codes: np.ndarray
+    values: pd.Series
+
+    def expand(self, on_values: pd.Series) -> pd.Series:
+        """Per-row values from values computed on the distinct ones (null where the row's is)."""
+        filler = pd.Series([None], dtype=on_values.dtype)
+        ext = pd.concat([on_values.reset_index(drop=True), filler], ignore_index=True)
+        idx = np.where(self.codes >= 0, self.codes, len(on_values))
+        return ext.iloc[idx].reset_index(drop=True)
+
+    def rows_where(self, on_values: np.ndarray) -> np.ndarray:
+        """Rows whose value is one of the given distinct positions."""
+        return np.flatnonzero(np.isin(self.codes, on_values))
 
 
-def _or(repairs: dict[str, pd.Series], code: str, mask: pd.Series) -> None:
-    mask = mask.fillna(False).astype(bool)
-    repairs[code] = repairs[code] | mask if code in repairs else mask
+def distinct(series: pd.Series, *, thai_digits: bool = False) -> Distinct:
+    raw_codes, raw_values = pd.factorize(series.reset_index(drop=True), use_na_sentinel=True)
+    clean = normalise.clean_text(pd.Series(raw_values, dtype="str"))
+    if thai_digits:
+        clean = normalise.thai_digits(clean)[0]
+    clean_codes, clean_values = pd.factorize(clean, use_na_sentinel=True)
+    lookup = np.append(clean_codes, -1)
+    codes = lookup[np.where(raw_codes >= 0, raw_codes, len(clean_codes))]
+    return Distinct(codes.astype(np.int64), pd.Series(clean_values, dtype="str"))
 
 
-def parse_columns(spec: TableSpec, text: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """Every column to its lake type (unreadable values become null: the text schema has
-    already recorded them); dates and years get their `_era` column."""
-    typed = pd.DataFrame(index=text.index)
+_HASH_KEYS = ("codi-row-hash-01", "codi-row-hash-02")
+_PRIMES = (np.uint64(0x100000001B3), np.uint64(0x9E3779B97F4A7C15))
+
+
+def row_hashes(columns: list[Distinct], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent 64-bit hashes of each row's cleaned values: equal rows (or keys) have
+    equal hashes, and 128 bits make a false match across millions of rows a non-event."""
+    out = []
+    for hash_key, prime in zip(_HASH_KEYS, _PRIMES):
+        h = np.full(n, np.uint64(0xCBF29CE484222325), dtype=np.uint64)
+        for col in columns:
+            values = pd.util.hash_array(col.values.to_numpy(dtype=object), hash_key=hash_key)
+            per_row = np.append(values, np.uint64(0x5BD1E995))[np.where(col.codes >= 0, col.codes,
+                                                                        len(values))]
+            with np.errstate(over="ignore"):
+                h = (h * prime) ^ per_row
+        out.append(h)
+    return out[0], out[1]
+
+
+# -- validation on distinct values -------------------------------------------------------------------
+
+def validate_text(spec: TableSpec, cols: dict[str, Distinct], text: pd.DataFrame,
+                  failures: Failures, live: np.ndarray) -> None:
+    """The text schema, column by column on the distinct cleaned values (its checks are about
+    one value at a time), then its checks across columns on the rows."""
+    for name, column in spec.text.columns.items():
+        d = cols[name]
+        values = d.values
+        has_null = (d.codes < 0).any()
+        frame = pd.DataFrame({name: pd.concat([values, pd.Series([pd.NA], dtype="str")],
+                                              ignore_index=True) if has_null else values})
+        try:
+            column.validate(frame, lazy=True)
+            continue
+        except pa.errors.SchemaErrors as exc:
+            cases = exc.failure_cases
+        for number, group in cases.groupby("check_number", dropna=False, sort=False):
+            if group["index"].isna().all():
+                raise RuntimeError(f"{spec.text.name}: {name}: {group['check'].iloc[0]}")
+            check = column.checks[int(number)]
+            bad = group["index"].astype("int64").to_numpy()
+            codes = np.where(d.codes >= 0, d.codes, len(values))
+            rows = np.flatnonzero(np.isin(codes, bad) & live)
+            failures.add(rows, check.name, name, list(text[name].iloc[rows]), check.error)
+    if spec.text.checks:
+        frame_checks = pa.DataFrameSchema(checks=spec.text.checks, name=spec.text.name)
+        run_schema(frame_checks, text[live][list(spec.text.columns)], failures, text)
+
+
+def parse_columns(spec: TableSpec, cols: dict[str, Distinct]) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Every column to its lake type, parsed once per distinct value (unreadable values become
+    null: the text schema has recorded them); dates and years get their `_era` column."""
+    typed: dict[str, pd.Series] = {}
     repairs: dict[str, pd.Series] = {}
     for col in spec.columns:
-        s = text[col.name]
+        d = cols[col.name]
+        s = d.values
         if col.kind == base.DATE:
             p = normalise.date(s, norm=col.norm, excel=col.excel)
         elif col.kind == base.BE_YEAR:
@@ -250,22 +329,268 @@ def parse_columns(spec: TableSpec, text: pd.DataFrame) -> tuple[pd.DataFrame, di
             p = normalise.timestamp(s)
         elif col.kind in base.NUMERIC:
             p = normalise.number(s, integer=col.kind == base.COUNT)
-        elif col.kind == base.BOOL:
-            p = normalise.boolean(s)
         elif col.kind == base.AREA_NAME:
             p = normalise.area_name(s)
+        elif col.kind == base.BOOL:
+            p = normalise.boolean(s)
         elif col.kind in (base.AREA_CODE, base.CITIZEN_ID):
             p = normalise.Parsed(normalise.digits_only(s), pd.Series(False, index=s.index),
                                  {normalise.THAI_DIGITS: normalise.thai_digits(s)[1]})
         else:
             p = normalise.Parsed(s, pd.Series(False, index=s.index))
-        typed[col.name] = p.value
+        typed[col.name] = d.expand(p.value)
         if p.era is not None and col.kind in (base.DATE, base.BE_YEAR):
-            typed[f"{col.name}_era"] = p.era
+            typed[f"{col.name}_era"] = d.expand(p.era)
         for code, mask in p.repairs.items():
-            if code != normalise.AREA_NAME_NORMALISED:   # decided after the area is resolved
-                _or(repairs, code, mask)
-    return typed, repairs
+            if code != normalise.AREA_NAME_NORMALISED and mask.any():   # names: after the area
+                _or(repairs, code, d.expand(mask.astype("boolean")).fillna(False).astype(bool))
+    return pd.DataFrame(typed), repairs
+
+
+# -- the load ------------------------------------------------------------------------------------
+
+def _or(repairs: dict[str, pd.Series], code: str, mask: pd.Series) -> None:
+    mask = mask.fillna(False).astype(bool)
+    repairs[code] = repairs[code] | mask if code in repairs else mask
+
+
+@dataclass
+class Scan:
+    """Pass 1 over one file: what duplicate detection needs, a few numbers per row."""
+
+    rel: str
+    path: Path
+    rows: int
+    source_file: pd.Categorical          # per row (a workbook's rows name their sheet)
+    source_row: np.ndarray
+    row_hash: tuple[np.ndarray, np.ndarray]
+    key_hash: tuple[np.ndarray, np.ndarray]
+    key_ok: np.ndarray
+    latest: np.ndarray | None
+    raw: RawTable | None = None          # kept when the table is one file: no second read
+
+
+def _identity(spec: TableSpec, frame: pd.DataFrame) -> list[str]:
+    """The columns that say what a row says: the source's, and the fiscal year a workbook's
+    name gives; not where it sits (the region sheet, the lineage)."""
+    cols = [c for c in frame.columns if not c.startswith("_") and c != "region_sheet"]
+    return cols + ([readers.GEOMETRY] if readers.GEOMETRY in frame.columns else [])
+
+
+def _scan(spec: TableSpec, path: Path, sources_dir: Path, keep: bool) -> Scan:
+    raw = read_file(spec, path, sources_dir)
+    frame = raw.frame
+    n = len(frame)
+    row_hash = row_hashes([distinct(frame[c]) for c in _identity(spec, frame)], n)
+    keys = [distinct(frame[k], thai_digits=True) for k in spec.key]
+    key_hash = row_hashes(keys, n)
+    key_ok = np.logical_and.reduce([k.codes >= 0 for k in keys])
+    latest = None
+    if spec.latest_by:
+        d = distinct(frame[spec.latest_by])
+        stamp = d.expand(normalise.timestamp(d.values).value)
+        latest = stamp.astype("int64").to_numpy() if not stamp.isna().any() else \
+            stamp.astype("datetime64[us, UTC]").fillna(pd.Timestamp.min.tz_localize("UTC")).astype("int64").to_numpy()
+    return Scan(path.relative_to(sources_dir).as_posix(), path, n,
+                pd.Categorical(frame[SOURCE_FILE]), frame[SOURCE_ROW].to_numpy(np.int64),
+                row_hash, key_hash, key_ok, latest, raw if keep else None)
+
+
+@dataclass
+class Duplicates:
+    """Over the whole table: exact copies of an earlier row, and older records of a key."""
+
+    exact: np.ndarray
+    superseded: np.ndarray
+    winner: dict[int, int]               # superseded position -> the latest record's position
+
+
+def find_duplicates(spec: TableSpec, scans: list[Scan]) -> Duplicates:
+    h1 = np.concatenate([s.row_hash[0] for s in scans])
+    h2 = np.concatenate([s.row_hash[1] for s in scans])
+    exact = pd.DataFrame({"a": h1, "b": h2}).duplicated(keep="first").to_numpy()
+    del h1, h2
+    k = pd.DataFrame({"a": np.concatenate([s.key_hash[0] for s in scans]),
+                      "b": np.concatenate([s.key_hash[1] for s in scans])})
+    candidates = ~exact & np.concatenate([s.key_ok for s in scans])
+    superseded = np.zeros(len(k), dtype=bool)
+    winner: dict[int, int] = {}
+    sub = k[candidates]
+    clash = sub.duplicated(keep=False).to_numpy()
+    if clash.any():
+        group = sub[clash].copy()
+        group["pos"] = group.index
+        # The latest record wins: by `latest_by` where the table has it, else the later row.
+        group["latest"] = (np.concatenate([s.latest for s in scans])[group.index]
+                           if spec.latest_by else 0)
+        group = group.sort_values(["latest", "pos"], kind="stable")
+        older = group.duplicated(["a", "b"], keep="last").to_numpy()
+        last = group.drop_duplicates(["a", "b"], keep="last").set_index(["a", "b"])["pos"]
+        losers = group[older]
+        superseded[losers["pos"].to_numpy()] = True
+        latest_pos = last.reindex(pd.MultiIndex.from_frame(losers[["a", "b"]])).to_numpy()
+        winner = dict(zip(losers["pos"].to_numpy().tolist(), latest_pos.tolist()))
+    return Duplicates(exact, superseded, winner)
+
+
+@dataclass
+class Chunk:
+    """What pass 2 makes of one file."""
+
+    validated: pd.DataFrame
+    quarantine: pd.DataFrame
+    duplicates: int
+
+
+def process(spec: TableSpec, raw: RawTable, exact: np.ndarray, superseded: np.ndarray,
+            winner_at: dict[int, tuple[str, int]], parents: set[str] | None,
+            boundaries: Path, load_id: str, key: bytes) -> Chunk:
+    """Pass 2 over one file: validate, parse, resolve and split its rows."""
+    frame = raw.frame.reset_index(drop=True)
+    n = len(frame)
+    source_cols = spec.column_names
+    derived_cols = [c for c in frame.columns
+                    if c not in source_cols and not c.startswith("_")]
+    cols = {c: distinct(frame[c]) for c in source_cols + derived_cols}
+    text = pd.DataFrame({c: cols[c].expand(cols[c].values) for c in cols})
+    if readers.GEOMETRY in frame.columns:
+        text[readers.GEOMETRY] = frame[readers.GEOMETRY]
+    live = ~exact
+    failures = Failures()
+
+    older = np.flatnonzero(superseded)
+    if older.size:
+        first = spec.key[0]
+        failures.add(older, "duplicate_key_superseded", first, list(text[first].iloc[older]),
+                     [f"an older record of this key: the latest is {winner_at[i][0]} row {winner_at[i][1]}"
+                      for i in older])
+
+    validate_text(spec, cols, text, failures, live)
+    typed, repairs = parse_columns(spec, cols)
+    for c in derived_cols:
+        typed[c] = text[c] if c != "fiscal_year" else pd.to_numeric(text[c]).astype("Int64")
+    if spec.derived.get("geometry") == "geometry_columns":
+        _geometry(text, typed, failures, repairs)
+    if spec.areas is not None:
+        _resolve_areas(spec, frame, text, typed, failures, repairs, boundaries)
+    if spec.parent is not None:
+        child = text[spec.parent.column]
+        orphan = child.notna() & ~child.isin(parents) & pd.Series(live)
+        failures.add_mask(orphan, "orphan_reference", spec.parent.column, child,
+                          f"no {spec.parent.parent_column} like it in {spec.parent.source}/{spec.parent.table}")
+    run_schema(spec.typed, typed[live], failures, text)
+
+    fails = failures.frame()
+    fails = fails[live[fails["row"].to_numpy()]]
+    if len(fails) and spec.skip_after:
+        # A total row is not a record: its other "problems" are not worth listing.
+        special = fails[fails["code"].isin(spec.skip_after)]
+        fails = fails[~fails["row"].isin(special["row"]) | fails["code"].isin(spec.skip_after)]
+    fails = fails.drop_duplicates(["row", "code", "column"])
+    bad_rows = np.zeros(n, dtype=bool)
+    bad_rows[fails["row"].to_numpy()] = True
+    valid_mask = live & ~bad_rows
+    return Chunk(_validated_frame(spec, typed, frame, repairs, valid_mask, load_id, key),
+                 _quarantine_frame(spec, frame, text, fails, raw.malformed, load_id, key),
+                 int(exact.sum()))
+
+
+def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
+               boundaries: Path, now: dt.datetime | None = None) -> Reconciliation:
+    """Load one source table into the lake; returns its reconciliation. Pure: paths and the
+    pseudonym key are arguments (the Dagster asset takes them from orchestration.settings).
+
+    Two passes over the files, one file in memory at a time: the first hashes every row and key
+    (to find duplicates across the whole table), the second validates and writes."""
+    started = dt.datetime.now(dt.UTC)
+    now = now or started
+    sources_dir, lake_dir = Path(sources_dir), Path(lake_dir)
+    files = source_files(spec, sources_dir)
+    scans, kept = [], 0
+    for path in files:
+        # Small files stay in memory for pass 2; the rest is read again (memory over speed).
+        scans.append(_scan(spec, path, sources_dir, keep=kept < KEEP_ROWS))
+        kept += scans[-1].rows
+    hashes = {s.rel: readers.sha256_file(s.path) for s in scans}
+    if sum(s.rows for s in scans) == 0 and not any(s.raw is not None and len(s.raw.malformed)
+                                                   for s in scans):
+        raise SourceError("no data rows in any file", file=spec.pattern, table=spec.name)
+    load_id = load_id_for(hashes, now)
+    dups = find_duplicates(spec, scans)
+    offsets = np.cumsum([0] + [s.rows for s in scans])
+
+    def where(pos: int) -> tuple[str, int]:
+        i = int(np.searchsorted(offsets, pos, side="right") - 1)
+        j = pos - offsets[i]
+        return str(scans[i].source_file[j]), int(scans[i].source_row[j])
+
+    # Pass 2 works on groups of consecutive files of up to CHUNK_ROWS rows: one province's
+    # members is too small to be worth the fixed cost of a pass, six million too many to hold.
+    groups, current, size = [], [], 0
+    for i, scan in enumerate(scans):
+        if current and size + scan.rows > CHUNK_ROWS:
+            groups.append(current)
+            current, size = [], 0
+        current.append(i)
+        size += scan.rows
+    groups.append(current)
+
+    parents = parent_keys(spec, sources_dir) if spec.parent is not None else None
+    counts = {"read": 0, "valid": 0, "quarantined": 0, "duplicates": 0}
+    reasons, repair_counts, resolution = Counter(), Counter(), Counter()
+    quarantines = []
+
+    def parts():
+        for group in groups:
+            raws = []
+            for i in group:
+                raws.append(scans[i].raw or read_file(spec, scans[i].path, sources_dir))
+                scans[i].raw = None
+            raw = raws[0] if len(raws) == 1 else RawTable(
+                pd.concat([r.frame for r in raws], ignore_index=True),
+                pd.concat([r.malformed for r in raws], ignore_index=True), {})
+            lo, hi = offsets[group[0]], offsets[group[-1] + 1]
+            winners = {p - lo: where(w) for p, w in dups.winner.items() if lo <= p < hi}
+            chunk = process(spec, raw, dups.exact[lo:hi], dups.superseded[lo:hi], winners,
+                            parents, boundaries, load_id, key)
+            counts["read"] += int(hi - lo) + len(raw.malformed)
+            del raws, raw
+            counts["valid"] += len(chunk.validated)
+            counts["quarantined"] += len(chunk.quarantine)
+            counts["duplicates"] += chunk.duplicates
+            for codes in chunk.quarantine["reason_codes"]:
+                reasons.update(codes.split(";"))
+            for codes, n in chunk.validated[REPAIRS].value_counts().items():
+                if codes:
+                    for code in codes.split(";"):
+                        repair_counts[code] += int(n)
+            if "area_resolution" in chunk.validated.columns:
+                resolution.update({str(k): int(v) for k, v in
+                                   chunk.validated["area_resolution"].value_counts().items()})
+            quarantines.append(chunk.quarantine)
+            yield _to_arrow(chunk.validated)
+
+    valid_dir = table_dir(lake_dir, "validated", spec.source, spec.table)
+    generator = parts()
+    first = next(generator)
+    valid_path = write_parts_atomic(itertools.chain([first], generator), first.schema, valid_dir)
+    quarantine = pd.concat(quarantines, ignore_index=True) if len(quarantines) > 1 else quarantines[0]
+    quarantine_path = write_table_atomic(_to_arrow(quarantine),
+                                         table_dir(lake_dir, "quarantine", spec.source, spec.table))
+    rec = Reconciliation(
+        source=spec.source, table=spec.table, load_id=load_id, loaded_at=now.isoformat(),
+        files=hashes, rows_read=counts["read"], valid=counts["valid"],
+        quarantined=counts["quarantined"], duplicates=counts["duplicates"],
+        reasons=dict(sorted(reasons.items())), repairs=dict(sorted(repair_counts.items())),
+        area_resolution=dict(sorted(resolution.items())),
+        validated_path=str(valid_path), quarantine_path=str(quarantine_path),
+        seconds=round((dt.datetime.now(dt.UTC) - started).total_seconds(), 2))
+    path = loads_path(lake_dir, spec.source, spec.table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(rec.to_json(), encoding="utf-8")
+    tmp.replace(path)
+    return rec
 
 
 def _geometry(text: pd.DataFrame, typed: pd.DataFrame, failures: Failures,
@@ -299,8 +624,8 @@ def _geometry(text: pd.DataFrame, typed: pd.DataFrame, failures: Failures,
                                        for g, v in zip(geoms, valid)], index=text.index, dtype="str")
 
 
-def _canonical_names(resolver_names: tuple[str, str, str], typed: pd.DataFrame,
-                     code: pd.Series) -> None:
+def _canonical_names(resolver: area_mod.AreaResolver, resolver_names: tuple[str, str, str],
+                     typed: pd.DataFrame, code: pd.Series) -> None:
     """Where the typed names are the resolved area's (as geothai reads them), write geothai's own
     spelling (กทม. -> กรุงเทพมหานคร, อ.เมือง -> เมืองเชียงใหม่); other names stay as cleaned."""
     sub_c, dist_c, prov_c = resolver_names
@@ -312,7 +637,7 @@ def _canonical_names(resolver_names: tuple[str, str, str], typed: pd.DataFrame,
     names = []
     for s, d, p, c in distinct:
         clean = lambda x: None if pd.isna(x) else x  # noqa: E731
-        found = geothai.match(s, district=clean(d), province=clean(p))
+        found = resolver.addresses(s, clean(d), clean(p))
         hit = next((a for a in found if a.subdistrict.code == c), None)
         names.append((hit.subdistrict.name_th, hit.district.name_th, hit.province.name_th)
                      if hit else (s, clean(d), clean(p)))
@@ -383,7 +708,7 @@ def _resolve_areas(spec: TableSpec, raw_frame: pd.DataFrame, text: pd.DataFrame,
                           index=r.column[bad].index, dtype="object")
     failures.add_mask(bad, r.reason, r.column, offending.reindex(index), r.detail)
     if a.names:
-        _canonical_names(a.names, typed, r.code)
+        _canonical_names(resolver, a.names, typed, r.code)
         for n in a.names:
             # Compared with the value as read (spaces included: extra spaces are a repair too).
             changed = (typed[n] != raw_frame[n]).fillna(False) & typed[n].notna()
@@ -417,124 +742,6 @@ def _row_keys(spec: TableSpec, text: pd.DataFrame) -> pd.Series:
     return out.where(out.str.strip("|") != "")
 
 
-def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
-               boundaries: Path, now: dt.datetime | None = None) -> Reconciliation:
-    """Load one source table into the lake; returns its reconciliation. Pure: paths and the
-    pseudonym key are arguments (the Dagster asset takes them from orchestration.settings)."""
-    started = dt.datetime.now(dt.UTC)
-    now = now or started
-    sources_dir, lake_dir = Path(sources_dir), Path(lake_dir)
-    raw = read_source(spec, sources_dir)
-    load_id = load_id_for(raw.files, now)
-    frame = raw.frame.reset_index(drop=True)
-    n = len(frame)
-    rows_read = n + len(raw.malformed)
-
-    source_cols = spec.column_names
-    derived_cols = [c for c in frame.columns if c not in source_cols and not c.startswith("_")]
-    text = pd.DataFrame({c: normalise.clean_text(frame[c]) for c in source_cols + derived_cols})
-    if readers.GEOMETRY in frame.columns:
-        text[readers.GEOMETRY] = frame[readers.GEOMETRY]
-    failures = Failures()
-
-    # Exact copies of an earlier row are counted, not kept. The region sheet is where a row sits,
-    # not what it says; the fiscal year from a workbook's name is part of what it says.
-    identity = [c for c in source_cols + derived_cols if c != "region_sheet"]
-    if readers.GEOMETRY in text.columns:
-        identity.append(readers.GEOMETRY)
-    exact = text[identity].duplicated(keep="first").to_numpy()
-
-    # Conflicting duplicates: the same key with other values. The latest record wins (by
-    # `latest_by` where the table has it, else the later in the file); the others are quarantined.
-    keys = list(spec.key)
-    key_text = text[keys].apply(lambda s: normalise.thai_digits(s)[0])
-    candidates = ~exact & key_text.notna().all(axis=1).to_numpy()
-    sub = key_text[candidates]
-    clash = sub.duplicated(keep=False)
-    if clash.any():
-        group = sub[clash].copy()
-        if spec.latest_by:
-            group["_latest"] = normalise.timestamp(text.loc[group.index, spec.latest_by]).value
-        else:
-            group["_latest"] = pd.NaT
-        group["_pos"] = group.index
-        group = group.sort_values(["_latest", "_pos"], na_position="first", kind="stable")
-        older = group.duplicated(keys, keep="last")
-        winner = group.drop_duplicates(keys, keep="last").set_index(keys)["_pos"]
-        losers = group[older]
-        where = [f"{frame[SOURCE_FILE].iloc[winner.loc[tuple(r) if len(keys) > 1 else r[0]]]} row "
-                 f"{frame[SOURCE_ROW].iloc[winner.loc[tuple(r) if len(keys) > 1 else r[0]]]}"
-                 for r in losers[keys].itertuples(index=False)]
-        failures.add(losers.index.to_numpy(), "duplicate_key_superseded", keys[0],
-                     list(text[keys[0]].iloc[losers.index]),
-                     [f"an older record of this key: the latest is {w}" for w in where])
-
-    live = ~exact
-    live_text = text[live]
-    run_schema(spec.text, live_text[source_cols], failures, text)
-
-    typed, repairs = parse_columns(spec, text)
-    for c in derived_cols:
-        if c == "fiscal_year":
-            typed[c] = pd.to_numeric(text[c]).astype("Int64")
-        elif c != readers.GEOMETRY:
-            typed[c] = text[c]
-    if spec.derived.get("geometry") == "geometry_columns":
-        _geometry(text, typed, failures, repairs)
-    if spec.areas is not None:
-        _resolve_areas(spec, frame, text, typed, failures, repairs, boundaries)
-    if spec.parent is not None:
-        known = parent_keys(spec, sources_dir)
-        child = normalise.clean_text(text[spec.parent.column])
-        orphan = child.notna() & ~child.isin(known)
-        failures.add_mask(orphan & pd.Series(live, index=text.index), "orphan_reference",
-                          spec.parent.column, child,
-                          f"no {spec.parent.parent_column} like it in {spec.parent.source}/{spec.parent.table}")
-    run_schema(spec.typed, typed[live], failures, text)
-
-    fails = failures.frame()
-    fails = fails[~exact[fails["row"].to_numpy()]] if len(fails) else fails
-    if len(fails) and spec.skip_after:
-        # A total row is not a record: its other "problems" are not worth listing.
-        special = fails[fails["code"].isin(spec.skip_after)]
-        fails = fails[~fails["row"].isin(special["row"]) | fails["code"].isin(spec.skip_after)]
-    fails = fails.drop_duplicates(["row", "code", "column"])
-    bad_rows = np.zeros(n, dtype=bool)
-    bad_rows[fails["row"].to_numpy()] = True
-    valid_mask = ~exact & ~bad_rows
-
-    validated = _validated_frame(spec, typed, frame, repairs, valid_mask, load_id, key)
-    quarantine = _quarantine_frame(spec, frame, text, fails, raw.malformed, load_id, key)
-
-    valid_dir = table_dir(lake_dir, "validated", spec.source, spec.table)
-    quarantine_dir = table_dir(lake_dir, "quarantine", spec.source, spec.table)
-    valid_path = write_table_atomic(_to_arrow(validated), valid_dir)
-    quarantine_path = write_table_atomic(_to_arrow(quarantine), quarantine_dir)
-
-    reasons = Counter()
-    for codes in quarantine["reason_codes"]:
-        reasons.update(codes.split(";"))
-    repair_counts = Counter()
-    for codes in validated[REPAIRS]:
-        if codes:
-            repair_counts.update(codes.split(";"))
-    rec = Reconciliation(
-        source=spec.source, table=spec.table, load_id=load_id, loaded_at=now.isoformat(),
-        files=raw.files, rows_read=rows_read, valid=len(validated), quarantined=len(quarantine),
-        duplicates=int(exact.sum()), reasons=dict(sorted(reasons.items())),
-        repairs=dict(sorted(repair_counts.items())),
-        area_resolution=({str(k): int(v) for k, v in validated["area_resolution"].value_counts().items()}
-                         if "area_resolution" in validated.columns else {}),
-        validated_path=str(valid_path), quarantine_path=str(quarantine_path),
-        seconds=round((dt.datetime.now(dt.UTC) - started).total_seconds(), 2))
-    path = loads_path(lake_dir, spec.source, spec.table)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(rec.to_json(), encoding="utf-8")
-    tmp.replace(path)
-    return rec
-
-
 def _repairs_text(repairs: dict[str, pd.Series], index: pd.Index) -> pd.Series:
     out = pd.Series("", index=index, dtype="str")
     codes = [c for c in REPAIR_ORDER if c in repairs] + sorted(set(repairs) - set(REPAIR_ORDER))
@@ -562,39 +769,49 @@ def _shown(value) -> str:
 
 
 def _quarantine_frame(spec, frame, text, fails, malformed, load_id, key) -> pd.DataFrame:
+    """One row per rejected source row, its reasons in the order found (docs/lake.md)."""
     personal = {c: kind for c, (_, kind) in pseudonym.PERSONAL_COLUMNS.items() if c in frame.columns}
     rows = []
     if len(fails):
-        fails = fails.sort_values(["row"], kind="stable")
+        fails = fails.sort_values(["row"], kind="stable").reset_index(drop=True)
+        values = [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+                  else str(v) for v in fails["value"]]
         # Personal values are pseudonymised before they are written anywhere.
         for column, kind in personal.items():
-            m = fails["column"] == column
+            m = (fails["column"] == column).to_numpy()
             if m.any():
-                fails.loc[m, "value"] = pseudonym.pseudonymise(
-                    fails.loc[m, "value"].astype("str"), kind, key).to_numpy()
+                hashed = pseudonym.pseudonymise(pd.Series([values[i] for i in np.flatnonzero(m)],
+                                                          dtype="str"), kind, key)
+                for i, h in zip(np.flatnonzero(m), hashed):
+                    values[i] = None if pd.isna(h) else h
+        parts = [f"column {c or '(row)'} = {_shown(v)}: {d}"
+                 for c, v, d in zip(fails["column"], values, fails["detail"])]
         involved = np.unique(fails["row"].to_numpy())
         originals = frame.iloc[involved].drop(columns=[SOURCE_FILE, SOURCE_ROW]).copy()
         for column, kind in personal.items():
             originals[column] = pseudonym.pseudonymise(originals[column], kind, key)
-        if readers.GEOMETRY in originals.columns:
-            originals = originals.rename(columns={readers.GEOMETRY: "geometry"})
-        original_json = dict(zip(involved, _json_records(originals)))
-        keys = _row_keys(spec, text)
-        for row, group in fails.groupby("row", sort=True):
-            file, line = frame[SOURCE_FILE].iat[row], int(frame[SOURCE_ROW].iat[row])
-            parts = [f"column {c or '(row)'} = {_shown(v)}: {d}"
-                     for c, v, d in zip(group["column"], group["value"], group["detail"])]
+        originals = originals.rename(columns={readers.GEOMETRY: "geometry"})
+        original_json = dict(zip(involved.tolist(), _json_records(originals)))
+        keys = _row_keys(spec, text.iloc[involved])
+        key_of = dict(zip(involved.tolist(), keys.tolist()))
+        by_row: dict[int, list[int]] = {}
+        for i, row in enumerate(fails["row"].tolist()):
+            by_row.setdefault(row, []).append(i)
+        codes, columns = fails["code"].tolist(), fails["column"].tolist()
+        files, lines = frame[SOURCE_FILE], frame[SOURCE_ROW]
+        for row, items in by_row.items():
+            file, line = files.iat[row], int(lines.iat[row])
             rows.append({
                 SOURCE_FILE: file, SOURCE_ROW: line, LOAD_ID: load_id,
-                "row_key": keys.iat[row] if pd.notna(keys.iat[row]) else None,
-                "reason_codes": ";".join(group["code"]),
-                "columns": ";".join(c or "" for c in group["column"]),
-                "values": json.dumps([None if v is None or (isinstance(v, float) and np.isnan(v))
-                                      else str(v) for v in group["value"]], ensure_ascii=False),
-                "message": f"{file} row {line} (table {spec.name}): " + "; ".join(parts),
+                "row_key": None if pd.isna(key_of[row]) else key_of[row],
+                "reason_codes": ";".join(codes[i] for i in items),
+                "columns": ";".join(columns[i] or "" for i in items),
+                "values": json.dumps([values[i] for i in items], ensure_ascii=False),
+                "message": f"{file} row {line} (table {spec.name}): "
+                           + "; ".join(parts[i] for i in items),
                 "original_row": original_json[row],
             })
-    for _, m in malformed.iterrows():
+    for m in malformed.to_dict("records"):
         # Lines no reader could split into columns: kept whole, as text.
         column = m["column"] if isinstance(m["column"], str) else None
         where = f" column {column!r}" if column else ""
@@ -608,7 +825,7 @@ def _quarantine_frame(spec, frame, text, fails, malformed, load_id, key) -> pd.D
     out = pd.DataFrame(rows, columns=QUARANTINE_COLUMNS)
     if len(out):
         out = out.sort_values([SOURCE_FILE, SOURCE_ROW], kind="stable").reset_index(drop=True)
-    return out.astype({SOURCE_ROW: "int64"}) if len(out) else out
+    return out.astype({SOURCE_ROW: "int64"})
 
 
 def _to_arrow(frame: pd.DataFrame) -> pa_arrow.Table:
@@ -619,13 +836,15 @@ def _to_arrow(frame: pd.DataFrame) -> pa_arrow.Table:
         if isinstance(s.dtype, pd.DatetimeTZDtype):
             arr = pa_arrow.array(s, type=pa_arrow.timestamp("us", tz="UTC"))
         elif pd.api.types.is_datetime64_dtype(s.dtype):
-            arr = pa_arrow.array(s.dt.date.where(s.notna(), None) if len(s) else [], type=pa_arrow.date32())
+            arr = pa_arrow.array(s.to_numpy("datetime64[D]"), type=pa_arrow.date32(), from_pandas=True)
         elif name == SOURCE_ROW or str(s.dtype) in ("Int64", "int64"):
             arr = pa_arrow.array(s.astype("Int64"), type=pa_arrow.int64())
         elif str(s.dtype) in ("float64", "Float64"):
             arr = pa_arrow.array(s.astype("float64"), type=pa_arrow.float64(), from_pandas=True)
         elif str(s.dtype) == "boolean":
             arr = pa_arrow.array(s, type=pa_arrow.bool_())
+        elif s.dtype == "str":
+            arr = pa_arrow.array(s.array).cast(pa_arrow.string())
         else:
             arr = pa_arrow.array(s.astype("object").where(s.notna(), None), type=pa_arrow.string())
         fields.append(pa_arrow.field(name, arr.type))

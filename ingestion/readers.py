@@ -251,13 +251,14 @@ def decode(data: bytes, encoding: str, *, rel: str, table: str) -> str:
 
 
 def read_csv(path: Path, rel: str, columns: Sequence[str], *, table: str,
-             encoding: str = "utf-8") -> RawTable:
+             encoding: str = "utf-8", allow_empty: bool = False) -> RawTable:
     """A CSV file with a header line; `_source_row` is the record's line (header = line 1).
-    A line with the wrong number of fields is returned in `malformed`, not dropped."""
+    A line with the wrong number of fields is returned in `malformed`, not dropped. A header
+    with no rows is an error unless `allow_empty` (one of many files, as members per province)."""
     if not path.exists():
         raise SourceError("the file does not exist", file=rel, table=table)
     data = path.read_bytes()
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise SourceError("the file is empty", file=rel, table=table, row=1)
     text = decode(data, encoding, rel=rel, table=table)
     if text.startswith("\ufeff"):
@@ -270,7 +271,7 @@ def read_csv(path: Path, rel: str, columns: Sequence[str], *, table: str,
         raise SourceError("the header names a column twice", file=rel, table=table, row=1, column=dup)
     body = text.split("\n", 1)[1] if "\n" in text else ""
     frame, malformed = _parse_fast(body, header, rel) or _parse_exact(text, header, rel)
-    if frame.empty and malformed.empty:
+    if frame.empty and malformed.empty and not allow_empty:
         raise SourceError("the file has a header but no data rows", file=rel, table=table, row=2)
     frame = frame[[*columns, *LINEAGE]]
     return RawTable(frame, malformed, {rel: sha256_file(path)})
@@ -359,10 +360,12 @@ def _json_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def read_ndjson(path: Path, rel: str, columns: Sequence[str], *, table: str) -> RawTable:
+def read_ndjson(path: Path, rel: str, columns: Sequence[str], *, table: str,
+                optional: Sequence[str] = ()) -> RawTable:
     """One JSON object a line; `_source_row` is the line number. A line that is not a JSON
     object is returned in `malformed`. A key may be absent from a record (read as null), but a
-    column absent from every record is a table-level failure."""
+    column absent from every record is a table-level failure, unless it is `optional` (an area
+    code that a point can stand in for)."""
     if not path.exists():
         raise SourceError("the file does not exist", file=rel, table=table)
     data = path.read_bytes()
@@ -389,7 +392,8 @@ def read_ndjson(path: Path, rel: str, columns: Sequence[str], *, table: str) -> 
             values[c].append(_json_text(record.get(c)))
         rows.append(number)
     if rows:
-        check_columns(sorted(seen), columns, file=rel, table=table, row=None)
+        check_columns(sorted(seen), [c for c in columns if c not in optional], file=rel,
+                      table=table, row=None)
     elif not bad:
         raise SourceError("the file has no records", file=rel, table=table)
     frame = _text_frame(values, [rel] * len(rows), rows)
@@ -402,9 +406,11 @@ def read_ndjson(path: Path, rel: str, columns: Sequence[str], *, table: str) -> 
 GEOMETRY = "_geometry"
 
 
-def read_geojson(path: Path, rel: str, columns: Sequence[str], *, table: str) -> RawTable:
+def read_geojson(path: Path, rel: str, columns: Sequence[str], *, table: str,
+                 optional: Sequence[str] = ()) -> RawTable:
     """A FeatureCollection: each feature's properties as text, its geometry as GeoJSON text in
-    `_geometry`; `_source_row` is the feature's position (1-based)."""
+    `_geometry`; `_source_row` is the feature's position (1-based). Properties are checked as
+    NDJSON keys are."""
     if not path.exists():
         raise SourceError("the file does not exist", file=rel, table=table)
     data = path.read_bytes()
@@ -436,7 +442,8 @@ def read_geojson(path: Path, rel: str, columns: Sequence[str], *, table: str) ->
         geometry = feature.get("geometry")
         values[GEOMETRY].append(json.dumps(geometry, ensure_ascii=False) if geometry else None)
         rows.append(number)
-    check_columns(sorted(seen), columns, file=rel, table=table, row=None)
+    check_columns(sorted(seen), [c for c in columns if c not in optional], file=rel, table=table,
+                  row=None)
     frame = _text_frame(values, [rel] * len(rows), rows)
     malformed = pd.DataFrame(bad, columns=MALFORMED_COLUMNS) if bad else empty_malformed()
     return RawTable(frame, malformed.astype({SOURCE_ROW: "int64"}), {rel: sha256_file(path)})

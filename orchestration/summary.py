@@ -19,7 +19,29 @@ def print_run(result: dg.ExecuteJobResult, instance: dg.DagsterInstance, seconds
             print(f"  failed step {event.step_key}: {message}")
 
 
+def print_ingestion() -> None:
+    """Per source table, the latest load's reconciliation (lake/loads/): read = valid +
+    quarantined + duplicates, and the commonest reasons for quarantine."""
+    import json
+
+    loads = sorted((settings.lake_dir() / "loads").glob("*/*.json"))
+    if not loads:
+        print(f"\nNo loads in {settings.lake_dir() / 'loads'} yet.")
+        return
+    print(f"\nIngestion (lake: {settings.lake_dir()}):")
+    print(f"  {'table':<34} {'read':>10} {'valid':>10} {'quarantined':>11} {'duplicates':>10}  top reasons")
+    for path in loads:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        top = sorted(rec["reasons"].items(), key=lambda kv: -kv[1])[:3]
+        balanced = rec["rows_read"] == rec["valid"] + rec["quarantined"] + rec["duplicates"]
+        print(f"  {rec['source'] + '/' + rec['table']:<34} {rec['rows_read']:>10,} {rec['valid']:>10,} "
+              f"{rec['quarantined']:>11,} {rec['duplicates']:>10,}  "
+              + ", ".join(f"{code} {n:,}" for code, n in top)
+              + ("" if balanced else "  (DOES NOT RECONCILE)"))
+
+
 def print_warehouse() -> None:
+    print_ingestion()
     path = settings.warehouse_path()
     if not path.exists():
         print(f"No warehouse at {path}.")
@@ -34,6 +56,7 @@ def print_warehouse() -> None:
         print("  marts.dim_area: " + ", ".join(
             f"{n:,} {level}s ({missing} without a polygon)" for level, n, missing in rows))
         print_kpis(con)
+        print_quality(con)
 
 
 def _number(value: float | None, unit: str) -> str:
@@ -67,6 +90,26 @@ def print_kpis(con: duckdb.DuckDBPyConnection, first_year: int = 2555, last_year
         print(f"  {shown_id:<4} {label:<44} {year:>4} {_number(target, unit):>10} "
               f"{_number(actual, unit):>10} {achieved:>9}  {status}")
         previous = kpi_id
+
+
+def print_quality(con: duckdb.DuckDBPyConnection) -> None:
+    """Where the data docs and the audit marts are, and the latest Great Expectations results."""
+    from orchestration.quality import report
+
+    docs = report.docs_paths()
+    print("\nQuality and audit:")
+    if docs["index"].exists():
+        print(f"  Data docs: {docs['index']} (Great Expectations: {docs['great_expectations']}; "
+              f"dbt: {docs['dbt']})")
+    else:
+        print(f"  Data docs: not built ({docs['index']}; skipped when a blocking check fails).")
+    run_name, results = report.latest_validations()
+    if results:
+        failed = [r["suite"] for r in results if not r["success"]]
+        print(f"  Great Expectations (run {run_name}): {len(results) - len(failed)} of "
+              f"{len(results)} suites passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    for line in report.headlines(con):
+        print(f"  {line}")
 
 
 def print_published(run_id: str | None = None) -> None:
