@@ -83,7 +83,7 @@ def remove_stale_temps(folder: Path) -> list[Path]:
         if not match:
             continue
         pid = int(match.group(1))
-        if pid == os.getpid() or _alive(pid):
+        if pid == os.getpid() or process_alive(pid):
             continue  # a live writer's (or our own) file: it cleans up after itself
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -93,11 +93,16 @@ def remove_stale_temps(folder: Path) -> list[Path]:
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether the process runs; a killed one that nobody has reaped yet (a zombie) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")

@@ -1,0 +1,284 @@
+"""Publishing for BI tools: the read-only copy, the Parquet files and the GeoJSON that the real
+`daily_refresh` run wrote, read the way a BI tool reads them (SQLAlchemy with duckdb-engine), while
+another run publishes, and after a run is killed in the middle of publishing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from orchestration import settings
+from publishing import atomic, database
+
+PROJECT = settings.PROJECT_ROOT
+CITIZEN_ID = r"^[0-9]{13}$"
+PSEUDONYM = r"^[0-9a-f]{64}$"
+
+
+@pytest.fixture(scope="module")
+def published(pipeline, codi_env: Path) -> Path:
+    assert pipeline.success, "the daily_refresh run failed: see the captured log above"
+    return codi_env / "published"
+
+
+def bi_engine(path: Path) -> sa.Engine:
+    """What Superset or Metabase would configure (README): duckdb-engine, read-only. No pool, so
+    each dashboard query opens the file as it is now, as a BI tool's new connection does."""
+    return sa.create_engine(f"duckdb:///{path}", connect_args={"read_only": True}, poolclass=NullPool)
+
+
+def _marts(con) -> dict[str, int]:
+    tables = [t for (t,) in con.execute("select table_name from information_schema.tables "
+                                        "where table_schema = 'marts' order by 1").fetchall()]
+    return {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in tables}
+
+
+def test_publishing_waits_for_every_mart():
+    """Downstream of every dbt model of the marts group (and nothing else), so a failed dbt test or
+    blocking check on any mart stops the run before the published copy is replaced."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.defs.dbt import codi_dbt_models
+
+    graph = defs.resolve_asset_graph()
+    marts = {key for key in codi_dbt_models.keys if graph.get(key).group_name == "marts"}
+    assert dg.AssetKey(["marts", "mart_kpi"]) in marts
+    copy = graph.get(dg.AssetKey(["published", "codi_duckdb"]))
+    assert copy.group_name == "published" and copy.parent_keys == marts
+    for name in ("geo", "reports"):
+        assert graph.get(dg.AssetKey(["published", name])).parent_keys == {copy.key}
+
+
+def test_run_publishes_every_mart_with_its_manifest(published: Path, warehouse, pipeline):
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["run_id"] == pipeline.run_id
+    assert datetime.fromisoformat(manifest["published_at"]).utcoffset().total_seconds() == 7 * 3600
+    assert manifest["duckdb_version"] == duckdb.__version__
+
+    expected = _marts(warehouse)
+    assert {"dim_area", "mart_kpi", "mart_area_profile"} <= set(expected)
+    with duckdb.connect(str(published / "codi.duckdb"), read_only=True) as con:
+        assert _marts(con) == expected
+        storage = con.execute("select tags['storage_version'] from duckdb_databases() "
+                              "where database_name = 'codi'").fetchone()[0]
+        assert storage.startswith(manifest["storage_version"])
+        assert con.execute("select run_id from meta.publish_info").fetchone()[0] == pipeline.run_id
+    assert {t: spec["rows"] for t, spec in manifest["tables"].items()} == expected
+    # one Parquet file per mart, the same rows: the way in for a reader with any DuckDB, or none
+    files = {p.stem for p in (published / "parquet").glob("*.parquet")}
+    assert files == set(expected)
+    with duckdb.connect() as con:
+        for table, rows in expected.items():
+            path = published / manifest["tables"][table]["parquet"]
+            assert con.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0] == rows
+    assert not list(published.glob(".*.tmp*")), "a temporary file was left behind"
+
+
+def test_make_run_summary_ends_with_the_reports_index(published: Path, pipeline, capsys):
+    from orchestration import summary
+
+    summary.print_published(pipeline.run_id)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert pipeline.run_id in lines[0] and "earlier run" not in lines[0]
+    assert lines[-1] == f"  Area reports: {published / 'reports' / 'index.html'}"
+
+
+def test_no_personal_data_in_any_published_table(published: Path):
+    """No citizen ID and no pseudonym, in any text column of any published table."""
+    with duckdb.connect(str(published / "codi.duckdb"), read_only=True) as con:
+        columns = con.execute("""select table_schema, table_name, column_name from information_schema.columns
+                                 where data_type = 'VARCHAR'""").fetchall()
+        assert columns
+        for schema, table, column in columns:
+            found = con.execute(
+                f'select count(*) from {schema}."{table}" where regexp_matches("{column}", ?) '
+                f'or regexp_matches("{column}", ?)', [CITIZEN_ID, PSEUDONYM]).fetchone()[0]
+            assert found == 0, f"{schema}.{table}.{column} holds citizen IDs or pseudonyms"
+
+
+def test_publish_refuses_a_mart_with_personal_columns(tmp_path: Path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.mart_people as select '1101700203451' as citizen_id, 3 as members")
+    with pytest.raises(database.PublishBlocked, match="citizen_id"):
+        database.publish(warehouse, tmp_path / "published", "run-x")
+    assert not (tmp_path / "published" / "codi.duckdb").exists()
+    assert not list((tmp_path / "published").glob(".*"))
+
+
+def test_geojson_joins_boundaries_with_latest_figures(published: Path, warehouse):
+    geo = published / "geo"
+    provinces = json.loads((geo / "provinces.geojson").read_text(encoding="utf-8"))
+    latest = warehouse.execute("select max(fiscal_year) from marts.mart_province_profile").fetchone()[0]
+    assert provinces["fiscal_year"] == latest
+    assert len(provinces["features"]) == 77
+    chiang_mai = next(f["properties"] for f in provinces["features"] if f["properties"]["area_code"] == "50")
+    assert chiang_mai["name_th"] == "เชียงใหม่"
+    expected = warehouse.execute("""select housing_households_moved_in from marts.mart_province_profile
+                                    where province_code = '50' and fiscal_year = ?""", [latest]).fetchone()[0]
+    assert chiang_mai["housing_households_moved_in"] == expected
+    kpi_fields = [k for k in chiang_mai if k.startswith("kpi_K")]
+    assert kpi_fields, "the provinces carry their indicators"
+
+    subdistricts = json.loads((geo / "subdistricts.geojson").read_text(encoding="utf-8"))
+    drawn = {f["properties"]["area_code"] for f in subdistricts["features"] if f["properties"]["is_current_code"]}
+    with open(geo / "no_geometry.csv", encoding="utf-8-sig", newline="") as fh:
+        listed = {row["area_code"]: row for row in csv.DictReader(fh)}
+    missing = {c for (c,) in warehouse.execute(
+        "select area_code from marts.dim_area where area_level = 'subdistrict' and not has_geometry").fetchall()}
+    assert len(missing) == 14 and missing <= set(listed)
+    # every current subdistrict is either on the map or in the list, never dropped
+    current = {c for (c,) in warehouse.execute(
+        "select area_code from marts.dim_area where area_level = 'subdistrict'").fetchall()}
+    assert drawn | set(listed) == current and not drawn & set(listed)
+    assert listed["530407"]["province_name_th"] == "อุตรดิตถ์"
+    assert (geo / "ATTRIBUTION.md").exists()
+
+
+def test_dashboard_queries_through_sqlalchemy(published: Path, pipeline):
+    engine = bi_engine(published / "codi.duckdb")
+    with engine.connect() as con:
+        as_of = con.execute(sa.text("select run_id, published_at from meta.publish_info")).one()
+        assert as_of.run_id == pipeline.run_id
+        # the indicator table of a dashboard: the country's figures against the plan's targets
+        kpis = con.execute(sa.text("""
+            select kpi_id, kpi_name_th, target, actual, achievement_pct, status from marts.mart_kpi
+            where area_level = 'country' and fiscal_year = 2557 order by sort_order""")).all()
+        assert [k.kpi_id for k in kpis] == [f"K{i}" for i in range(1, 11)]
+        assert {k.kpi_id: k.target for k in kpis}["K2"] == 25000
+        # a chart by region, the figures joined to the area dimension
+        regions = con.execute(sa.text("""
+            select a.region_6_name_th as region, sum(p.housing_households_moved_in) as households
+            from marts.mart_province_profile p join marts.dim_area a on a.area_code = p.province_code
+            where p.fiscal_year = 2557 group by 1 order by 2 desc""")).all()
+        assert len(regions) == 6 and all(r.households >= 0 for r in regions)
+        # a filter box of provinces, in Thai
+        names = con.execute(sa.text("select name_th from marts.dim_area where area_level = 'province'")).scalars().all()
+        assert "กรุงเทพมหานคร" in names and len(names) == 77
+        # a reader cannot change the published data
+        with pytest.raises(sa.exc.DBAPIError, match="read-only"):
+            con.execute(sa.text("create table marts.scratch as select 1"))
+    engine.dispose()
+
+
+def _changed_copy(source: Path, target: Path) -> None:
+    """Another warehouse: the same marts with the last plan year's indicators missing."""
+    shutil.copyfile(source, target)
+    with duckdb.connect(str(target)) as con:
+        con.execute("delete from marts.mart_kpi where fiscal_year = 2559")
+
+
+def _publish_cli(warehouse: Path, out: Path, run_id: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "publishing.database", "--warehouse", str(warehouse),
+                             "--out", str(out), "--run-id", run_id], cwd=PROJECT, **kwargs)
+
+
+def test_readers_keep_reading_while_a_second_run_publishes(published: Path, codi_env: Path, tmp_path: Path):
+    """A dashboard queries the published file in a loop while other runs swap new copies in:
+    no query fails, and every connection sees one whole publication, never a mix."""
+    a = codi_env / "warehouse" / "codi.duckdb"
+    b = tmp_path / "b.duckdb"
+    _changed_copy(a, b)
+    out = tmp_path / "published"
+    expected = {}
+    for name, source in (("A", a), ("B", b)):
+        with duckdb.connect(str(source), read_only=True) as con:
+            expected[name] = _marts(con)
+    assert expected["A"]["mart_kpi"] != expected["B"]["mart_kpi"]
+    assert _publish_cli(a, out, "first-A").wait() == 0
+
+    def publish_in_a_loop():
+        for i, name in enumerate("BABA"):
+            assert _publish_cli(a if name == "A" else b, out, f"loop{i}-{name}").wait() == 0
+    publisher = threading.Thread(target=publish_in_a_loop)
+    publisher.start()
+    engine = bi_engine(out / "codi.duckdb")
+    seen, reads = set(), 0
+    while publisher.is_alive() or reads == 0:
+        with engine.connect() as con:
+            run_id = con.execute(sa.text("select run_id from meta.publish_info")).scalar_one()
+            kpi = con.execute(sa.text("select count(*) from marts.mart_kpi")).scalar_one()
+            areas = con.execute(sa.text("select count(*) from marts.dim_area")).scalar_one()
+            listed = dict(con.execute(sa.text("select table_name, row_count from meta.published_tables")).all())
+        source = run_id[-1]
+        assert (kpi, areas) == (expected[source]["mart_kpi"], expected[source]["dim_area"]), run_id
+        assert listed == expected[source]
+        seen.add(run_id)
+        reads += 1
+    publisher.join()
+    engine.dispose()
+    assert reads >= 10
+    assert any(r.endswith("-B") for r in seen) and any(r.endswith("-A") for r in seen), seen
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["run_id"] == "loop3-A"
+
+
+def test_killed_run_leaves_the_previous_copy(published: Path, codi_env: Path, tmp_path: Path):
+    """SIGKILL a real `make run`-style Dagster run while it copies the marts: the old
+    published/codi.duckdb still opens, with the previous run's data; the next run cleans up."""
+    a = codi_env / "warehouse" / "codi.duckdb"
+    out = tmp_path / "published"
+    before = database.publish(a, out, "before")
+    # A warehouse whose copy takes long enough to be caught in the middle of it.
+    big = tmp_path / "big" / "codi.duckdb"
+    big.parent.mkdir()
+    shutil.copyfile(a, big)
+    with duckdb.connect(str(big)) as con:
+        con.execute("create table marts.zz_bulk as select range as id, random() as x from range(12000000)")
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "CODI_WAREHOUSE": str(big), "CODI_PUBLISH_DIR": str(out)}
+    run = subprocess.Popen([sys.executable, "-m", "orchestration.run", "--select", "published/codi_duckdb",
+                            "--log-level", "INFO"], cwd=PROJECT, env=env, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    caught = threading.Event()
+    log: list[str] = []
+
+    def watch():
+        for line in run.stderr:
+            log.append(line)
+            if "copy marts.zz_bulk" in line:
+                caught.set()
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        assert caught.wait(timeout=300), "the run never reached the copy:\n" + "".join(log[-30:])
+        temps = list(out.glob(".codi.duckdb.*.tmp"))
+        assert temps, "the new copy is being written beside the old one"
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=30)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == -signal.SIGKILL
+    assert temps[0].exists(), "killed inside the copy, before the rename"
+
+    with duckdb.connect(str(out / "codi.duckdb"), read_only=True) as con:
+        assert con.execute("select run_id from meta.publish_info").fetchone()[0] == "before"
+        assert _marts(con) == {t: spec["rows"] for t, spec in before["tables"].items()}
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["run_id"] == "before"
+
+    # The next run, once the killed step's process is gone, cleans up what it left.
+    writer = int(temps[0].name.split(".")[3])  # .codi.duckdb.<pid>.<hex>.tmp
+    deadline = time.monotonic() + 60
+    while atomic.process_alive(writer):
+        assert time.monotonic() < deadline, "the killed step is still running"
+        time.sleep(0.2)
+    after = database.publish(big, out, "after")
+    assert after["tables"]["zz_bulk"]["rows"] == 12_000_000
+    assert not list(out.glob(".*.tmp*")), "the killed run's leftovers are cleaned up"
