@@ -332,6 +332,7 @@ def build(published_db: Path, boundaries_dir: Path, out_dir: Path,
         district_shapes = geo.simplified_boundaries(boundaries_dir, "district", PROVINCE_TOLERANCE)
         subdistrict_shapes = geo.simplified_boundaries(boundaries_dir, "subdistrict", PROVINCE_TOLERANCE)
         districts_of, subdistricts_of = _by(districts, "province_code"), _by(subdistricts, "province_code")
+        current = {r["area_code"] for r in subdistricts}
         # The by-year table lists every measure, grouped by issue; the maps only the main ones.
         issues = _issue_groups(catalog.level_measures("province"))
         template = env.get_template("province.html.j2")
@@ -342,8 +343,14 @@ def build(published_db: Path, boundaries_dir: Path, out_dir: Path,
             district_layer = _layer(its_districts, district_shapes)
             district_map = choropleth("map-districts", district_layer,
                                       {r["area_code"]: r for r in its_districts}, main["district"], height=560)
+            subdistrict_layer = _layer(its_subdistricts, subdistrict_shapes)
+            # Polygons whose code DOPA has abolished are still land: grey, named as such.
+            for stale in sorted(c for c in subdistrict_shapes if c[:2] == code and c not in current):
+                subdistrict_layer.codes.append(stale)
+                subdistrict_layer.names_th.append(f"รหัสเดิม {stale} (ยกเลิกแล้ว)")
+                subdistrict_layer.names_en.append("a former code, no longer current")
             subdistrict_map = choropleth(
-                "map-subdistricts", _layer(its_subdistricts, subdistrict_shapes),
+                "map-subdistricts", subdistrict_layer,
                 {r["area_code"]: r for r in its_subdistricts}, main["subdistrict"], height=620,
                 outline=district_layer)
             years_rows = by_year.get(code, [])
