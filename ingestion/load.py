@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import itertools
+import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import duckdb
+import geothai
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
 import shapely
 
-import geothai
 from ingestion import areas as area_mod
 from ingestion import normalise, pseudonym, readers
 from ingestion.lake import table_dir, write_parts_atomic, write_table_atomic
@@ -120,8 +121,10 @@ def _derive(spec: TableSpec, frame: pd.DataFrame, rel: str) -> pd.DataFrame:
     return frame
 
 
-def read_file(spec: TableSpec, path: Path, sources_dir: Path) -> RawTable:
-    """One file of a table, read with its format's reader, with the columns its name gives."""
+def read_file(spec: TableSpec, path: Path, sources_dir: Path,
+              only: list[str] | None = None) -> RawTable:
+    """One file of a table, read with its format's reader, with the columns its name gives
+    (`only`: just these columns, where the format makes that cheaper)."""
     rel = path.relative_to(sources_dir).as_posix()
     names = [c.source_name for c in spec.columns]
     # A field app leaves out an area code it does not know: the point stands in for it.
@@ -131,7 +134,7 @@ def read_file(spec: TableSpec, path: Path, sources_dir: Path) -> RawTable:
         raw = readers.read_sqlite(path, rel, spec.sqlite_table, names, table=spec.name)
     elif spec.format == "xlsx":
         raw = readers.read_workbook(path, rel, {c.source_name: c.name for c in spec.columns},
-                                    table=spec.name)
+                                    table=spec.name, only=only)
     elif spec.format == "csv":
         # A table of many files (members, one per province) may have a file with no rows.
         raw = readers.read_csv(path, rel, names, table=spec.name, encoding=spec.encoding,
@@ -146,9 +149,9 @@ def read_file(spec: TableSpec, path: Path, sources_dir: Path) -> RawTable:
     return raw
 
 
-def read_source(spec: TableSpec, sources_dir: Path) -> RawTable:
+def read_source(spec: TableSpec, sources_dir: Path, only: list[str] | None = None) -> RawTable:
     """Every file of a table as one RawTable (for small tables and parent keys)."""
-    raws = [read_file(spec, path, sources_dir) for path in source_files(spec, sources_dir)]
+    raws = [read_file(spec, path, sources_dir, only) for path in source_files(spec, sources_dir)]
     frame = pd.concat([r.frame for r in raws], ignore_index=True)
     bad = [r.malformed for r in raws if not r.malformed.empty]
     malformed = pd.concat(bad, ignore_index=True) if bad else readers.empty_malformed()
@@ -235,55 +238,62 @@ def run_schema(schema: pa.DataFrameSchema, frame: pd.DataFrame, failures: Failur
 class Distinct:
     """A column as its distinct cleaned values and, per row, the index of its value (-1 for
     null). Cleaning, parsing and the text checks run once per distinct value: a column of six
-    million member rows has a few thousand distinct dates."""
+    million member rows has a few thousand distinct dates. A column of (nearly) unique values,
+    such as an ID, is kept row for row (`identity`): counting its distinct values costs more
+    than it saves."""
 
     codes: np.ndarray
     values: pd.Series
+    identity: bool = False
 
     def expand(self, on_values: pd.Series) -> pd.Series:
         """Per-row values from values computed on the distinct ones (null where the row's is)."""
+        if self.identity:
+            return on_values.reset_index(drop=True)
         filler = pd.Series([None], dtype=on_values.dtype)
         ext = pd.concat([on_values.reset_index(drop=True), filler], ignore_index=True)
         idx = np.where(self.codes >= 0, self.codes, len(on_values))
         return ext.iloc[idx].reset_index(drop=True)
 
-    def rows_where(self, on_values: np.ndarray) -> np.ndarray:
-        """Rows whose value is one of the given distinct positions."""
-        return np.flatnonzero(np.isin(self.codes, on_values))
 
-
-def distinct(series: pd.Series, *, thai_digits: bool = False) -> Distinct:
-    raw_codes, raw_values = pd.factorize(series.reset_index(drop=True), use_na_sentinel=True)
+def distinct(series: pd.Series, *, dedupe: bool = True) -> Distinct:
+    series = series.reset_index(drop=True)
+    if not dedupe:
+        return Distinct(np.arange(len(series)), normalise.clean_text(series), identity=True)
+    raw_codes, raw_values = pd.factorize(series, use_na_sentinel=True)
     clean = normalise.clean_text(pd.Series(raw_values, dtype="str"))
-    if thai_digits:
-        clean = normalise.thai_digits(clean)[0]
     clean_codes, clean_values = pd.factorize(clean, use_na_sentinel=True)
     lookup = np.append(clean_codes, -1)
     codes = lookup[np.where(raw_codes >= 0, raw_codes, len(clean_codes))]
     return Distinct(codes.astype(np.int64), pd.Series(clean_values, dtype="str"))
 
 
-_HASH_KEYS = ("codi-row-hash-01", "codi-row-hash-02")
-_PRIMES = (np.uint64(0x100000001B3), np.uint64(0x9E3779B97F4A7C15))
+def _worth_deduplicating(col: base.Col) -> bool:
+    """Plain text with no list of values, IDs and names are checked and parsed row for row."""
+    return not (col.kind in (base.TEXT, base.CITIZEN_ID, base.PERSON_NAME) and not col.allowed
+                and not col.pattern)
 
 
-def row_hashes(columns: list[Distinct], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each row's cleaned values: equal rows (or keys) have
-    equal hashes, and 128 bits make a false match across millions of rows a non-event."""
-    out = []
-    for hash_key, prime in zip(_HASH_KEYS, _PRIMES):
-        h = np.full(n, np.uint64(0xCBF29CE484222325), dtype=np.uint64)
-        for col in columns:
-            values = pd.util.hash_array(col.values.to_numpy(dtype=object), hash_key=hash_key)
-            per_row = np.append(values, np.uint64(0x5BD1E995))[np.where(col.codes >= 0, col.codes,
-                                                                        len(values))]
-            with np.errstate(over="ignore"):
-                h = (h * prime) ^ per_row
-        out.append(h)
-    return out[0], out[1]
+_SEP, _NULL = "\x1f", "\x00"
 
 
-# -- validation on distinct values -------------------------------------------------------------------
+def row_hashes(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, columns: list[str],
+               salt: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two 64-bit hashes of each row's cleaned values, computed by DuckDB (native, on both
+    cores): equal rows (or keys) hash equal, and two independent hashes make a false match
+    across millions of rows a non-event."""
+    table = pa_arrow.table({f"c{i}": pa_arrow.array(normalise.clean_text(frame[c]).array)
+                            for i, c in enumerate(columns)})
+    joined = f"concat_ws('{_SEP}', " + ", ".join(f"coalesce(c{i}, '{_NULL}')"
+                                                  for i in range(len(columns))) + ")"
+    con.register("t", table)
+    try:
+        out = con.execute(f"select hash({', '.join(f'c{i}' for i in range(len(columns)))}) as a, "
+                          f"hash('{salt}' || {joined}) as b from t").fetchnumpy()
+    finally:
+        con.unregister("t")
+    return np.asarray(out["a"], dtype=np.uint64), np.asarray(out["b"], dtype=np.uint64)
+
 
 def validate_text(spec: TableSpec, cols: dict[str, Distinct], text: pd.DataFrame,
                   failures: Failures, live: np.ndarray) -> None:
@@ -377,21 +387,20 @@ def _identity(spec: TableSpec, frame: pd.DataFrame) -> list[str]:
     return cols + ([readers.GEOMETRY] if readers.GEOMETRY in frame.columns else [])
 
 
-def _scan(spec: TableSpec, path: Path, sources_dir: Path, keep: bool) -> Scan:
+def _scan(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, sources_dir: Path,
+          keep: bool) -> Scan:
     raw = read_file(spec, path, sources_dir)
     frame = raw.frame
-    n = len(frame)
-    row_hash = row_hashes([distinct(frame[c]) for c in _identity(spec, frame)], n)
-    keys = [distinct(frame[k], thai_digits=True) for k in spec.key]
-    key_hash = row_hashes(keys, n)
-    key_ok = np.logical_and.reduce([k.codes >= 0 for k in keys])
+    row_hash = row_hashes(con, frame, _identity(spec, frame), "row")
+    keys = pd.DataFrame({k: normalise.thai_digits(normalise.clean_text(frame[k]))[0]
+                         for k in spec.key})
+    key_hash = row_hashes(con, keys, list(spec.key), "key")
+    key_ok = keys.notna().all(axis=1).to_numpy()
     latest = None
     if spec.latest_by:
-        d = distinct(frame[spec.latest_by])
-        stamp = d.expand(normalise.timestamp(d.values).value)
-        latest = stamp.astype("int64").to_numpy() if not stamp.isna().any() else \
-            stamp.astype("datetime64[us, UTC]").fillna(pd.Timestamp.min.tz_localize("UTC")).astype("int64").to_numpy()
-    return Scan(path.relative_to(sources_dir).as_posix(), path, n,
+        stamp = normalise.timestamp(frame[spec.latest_by]).value
+        latest = stamp.astype("int64").to_numpy()      # NaT is the smallest: never the latest
+    return Scan(path.relative_to(sources_dir).as_posix(), path, len(frame),
                 pd.Categorical(frame[SOURCE_FILE]), frame[SOURCE_ROW].to_numpy(np.int64),
                 row_hash, key_hash, key_ok, latest, raw if keep else None)
 
@@ -451,7 +460,8 @@ def process(spec: TableSpec, raw: RawTable, exact: np.ndarray, superseded: np.nd
     source_cols = spec.column_names
     derived_cols = [c for c in frame.columns
                     if c not in source_cols and not c.startswith("_")]
-    cols = {c: distinct(frame[c]) for c in source_cols + derived_cols}
+    dedupe = {c.name: _worth_deduplicating(c) for c in spec.columns}
+    cols = {c: distinct(frame[c], dedupe=dedupe.get(c, True)) for c in source_cols + derived_cols}
     text = pd.DataFrame({c: cols[c].expand(cols[c].values) for c in cols})
     if readers.GEOMETRY in frame.columns:
         text[readers.GEOMETRY] = frame[readers.GEOMETRY]
@@ -507,10 +517,11 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
     sources_dir, lake_dir = Path(sources_dir), Path(lake_dir)
     files = source_files(spec, sources_dir)
     scans, kept = [], 0
-    for path in files:
-        # Small files stay in memory for pass 2; the rest is read again (memory over speed).
-        scans.append(_scan(spec, path, sources_dir, keep=kept < KEEP_ROWS))
-        kept += scans[-1].rows
+    with duckdb.connect() as con:
+        for path in files:
+            # Small files stay in memory for pass 2; the rest is read again (memory over speed).
+            scans.append(_scan(con, spec, path, sources_dir, keep=kept < KEEP_ROWS))
+            kept += scans[-1].rows
     hashes = {s.rel: readers.sha256_file(s.path) for s in scans}
     if sum(s.rows for s in scans) == 0 and not any(s.raw is not None and len(s.raw.malformed)
                                                    for s in scans):
@@ -723,7 +734,7 @@ def parent_keys(spec: TableSpec, sources_dir: Path) -> set[str]:
     import schemas
 
     parent = schemas.TABLES[(spec.parent.source, spec.parent.table)]
-    raw = read_source(parent, sources_dir)
+    raw = read_source(parent, sources_dir, only=[spec.parent.parent_column])
     return set(normalise.clean_text(raw.frame[spec.parent.parent_column]).dropna().unique())
 
 
@@ -754,7 +765,8 @@ def _repairs_text(repairs: dict[str, pd.Series], index: pd.Index) -> pd.Series:
 
 def _validated_frame(spec, typed, frame, repairs, valid_mask, load_id, key) -> pd.DataFrame:
     out = typed[valid_mask].copy()
-    out = pseudonym.pseudonymise_frame(out, key)
+    # The typed columns hold the normalised values already (digits only, cleaned names).
+    out = pseudonym.pseudonymise_frame(out, key, already_normalised=True)
     out[REPAIRS] = _repairs_text(repairs, typed.index)[valid_mask]
     out[SOURCE_FILE] = frame[SOURCE_FILE][valid_mask]
     out[SOURCE_ROW] = frame[SOURCE_ROW][valid_mask].astype("int64")

@@ -94,9 +94,15 @@ def _to_float(s: pd.Series) -> pd.Series:
 def clean_text(s: pd.Series) -> pd.Series:
     """Unicode NFC, zero-width characters removed, whitespace trimmed and collapsed; an empty
     string becomes null."""
-    a = pc.utf8_normalize(_arrow(s), "NFC")
-    a = pc.replace_substring_regex(a, _ZERO_WIDTH, "")
-    a = pc.utf8_trim_whitespace(pc.replace_substring_regex(a, _SPACES, " "))
+    a = _arrow(s)
+    # Most values of large columns (IDs, codes) are plain ASCII without spaces: skip the work.
+    ascii_only = pc.all(pc.string_is_ascii(a)).as_py() is not False
+    spaced = pc.any(pc.match_substring_regex(a, r"\s|[\x{00a0}\x{2000}-\x{200d}\x{3000}\x{feff}]")).as_py()
+    if not ascii_only:
+        a = pc.utf8_normalize(a, "NFC")
+    if spaced:
+        a = pc.replace_substring_regex(a, _ZERO_WIDTH, "")
+        a = pc.utf8_trim_whitespace(pc.replace_substring_regex(a, _SPACES, " "))
     a = pc.if_else(pc.equal(a, ""), pa.scalar(None, a.type), a)
     return _series(a, s.index)
 
@@ -118,7 +124,10 @@ def digits_only(s: pd.Series) -> pd.Series:
     """A code as digits: Thai digits translated, spaces and dashes dropped (citizen IDs are
     often written 1-2345-67890-12-3)."""
     out, _ = thai_digits(clean_text(s))
-    out = _series(pc.replace_substring_regex(_arrow(out), r"[\s\-]", ""), s.index)
+    a = _arrow(out)
+    if not pc.any(pc.match_substring_regex(a, r"[\s\-]")).as_py():
+        return out          # already digits only (and clean_text made empty strings null)
+    out = _series(pc.replace_substring_regex(a, r"[\s\-]", ""), s.index)
     return out.where(out != "")
 
 

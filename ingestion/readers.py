@@ -153,11 +153,12 @@ def read_sqlite(path: Path, rel: str, table_name: str, columns: Sequence[str], *
 # -- Excel workbooks -----------------------------------------------------------------------------
 
 def read_workbook(path: Path, rel: str, headers: dict[str, str], *, table: str,
-                  header_search_rows: int = 20) -> RawTable:
+                  header_search_rows: int = 20, only: Sequence[str] | None = None) -> RawTable:
     """Every sheet of a workbook. A sheet has a title, then a header row holding `headers`
     (source header -> lake column), then data rows; `_source_row` is the Excel row number and
     `_source_file` is `file[sheet]`. Blank rows are skipped. A `region_sheet` column says which
-    sheet the row came from. Read with calamine (Rust): openpyxl takes ten times as long."""
+    sheet the row came from. Read with calamine (Rust): openpyxl takes ten times as long.
+    `only` keeps just those lake columns (every header is still checked)."""
     import python_calamine
 
     if not path.exists():
@@ -170,7 +171,7 @@ def read_workbook(path: Path, rel: str, headers: dict[str, str], *, table: str,
         raise SourceError(f"not a readable xlsx workbook: {type(exc).__name__}: {exc}",
                           file=rel, table=table) from exc
     wanted = list(headers)
-    data: dict[str, list] = {c: [] for c in headers.values()}
+    data: dict[str, list] = {c: [] for c in headers.values() if only is None or c in only}
     sheets, files, rows = [], [], []
     for title, cells_by_row in sheets_in_book:
         where = f"{rel}[{title}]"
@@ -183,7 +184,8 @@ def read_workbook(path: Path, rel: str, headers: dict[str, str], *, table: str,
                     header_row = number
                     check_columns(names, wanted, file=where, table=table, row=number,
                                   labels={h: f"{h} ({c})" for h, c in headers.items()})
-                    positions = {names.index(h): headers[h] for h in wanted}
+                    positions = {names.index(h): headers[h] for h in wanted
+                                 if only is None or headers[h] in only}
                 elif number >= header_search_rows:
                     break
                 continue
@@ -202,7 +204,7 @@ def read_workbook(path: Path, rel: str, headers: dict[str, str], *, table: str,
     if not rows:
         raise SourceError("the workbook has no data rows", file=rel, table=table)
     frame = _text_frame(data, files, rows)
-    frame.insert(len(headers), "region_sheet", pd.Series(sheets, dtype="str"))
+    frame.insert(len(data), "region_sheet", pd.Series(sheets, dtype="str"))
     return RawTable(frame, empty_malformed(), {rel: sha256_file(path)})
 
 
@@ -298,7 +300,8 @@ def _parse_fast(body: str, header: list[str], rel: str):
             parse_options=pacsv.ParseOptions(invalid_row_handler=handler, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"c{i}": pa.string() for i in range(len(header))},
-                strings_can_be_null=False, quoted_strings_can_be_null=False),
+                # An empty field is null; a blank line then reads as a row of nulls.
+                strings_can_be_null=True, quoted_strings_can_be_null=True),
         )
     except pa.ArrowInvalid:
         return None
@@ -306,8 +309,6 @@ def _parse_fast(body: str, header: list[str], rel: str):
         return None
     n = table.num_rows
     frame = pd.DataFrame({name: table.column(i).to_pandas() for i, name in enumerate(header)})
-    for name in header:
-        frame[name] = frame[name].where(frame[name] != "")
     frame[SOURCE_FILE] = pd.Series([rel] * n, dtype="str")
     frame[SOURCE_ROW] = pd.Series(range(2, n + 2), dtype="int64")
     # A blank line in the middle reads as an all-empty record: drop it, it is not a row.

@@ -132,3 +132,18 @@ def test_normalisers_are_vectorised(size):
     n.date(s)
     n.number(s)
     assert time.perf_counter() - start < 10
+
+
+def test_pseudonyms_are_hmac_sha256_of_the_normalised_value():
+    import hashlib
+    import hmac
+
+    from ingestion.pseudonym import pseudonymise
+
+    key = b"a key" * 20          # longer than SHA-256's block: hashed first, as RFC 2104 says
+    out = pseudonymise(S("1-2345-67890-12-1", "1234567890121", "๑๒๓๔๕๖๗๘๙๐๑๒๑", None), "id", key)
+    expected = hmac.new(key, b"1234567890121", hashlib.sha256).hexdigest()
+    assert out.tolist()[:3] == [expected] * 3 and pd.isna(out.iloc[3])
+    names = pseudonymise(S("นายสมชาย  ใจดี", "นายสมชาย ใจดี "), "name", b"k")
+    assert names.iloc[0] == names.iloc[1] == hmac.new(b"k", "นายสมชาย ใจดี".encode(), hashlib.sha256).hexdigest()
+    assert pseudonymise(S("1234567890121"), "id", b"other").iloc[0] != expected
