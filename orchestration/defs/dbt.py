@@ -16,6 +16,7 @@ from dagster_dbt import (
 
 from orchestration import settings
 from orchestration.dbt_project import dbt_project
+from orchestration.quality.provenance import with_dbt_audit_metadata
 
 
 class CodiTranslator(DagsterDbtTranslator):
@@ -41,5 +42,6 @@ def codi_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Build (run and test) the selected dbt models and seeds into the warehouse."""
     os.environ.update(settings.dbt_env())
     settings.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
-    yield from dbt.cli(["build"], context=context).stream()
+    # git commit, dbt command and row counts on every materialisation (for the auditors)
+    yield from with_dbt_audit_metadata(dbt.cli(["build"], context=context))
 
