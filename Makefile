@@ -12,12 +12,13 @@ STAMP := .venv/.codi-synced
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: help setup run test ui demo-sources clean browser
+.PHONY: help setup run test ui demo-sources clean browser trace
 
 help:
 	@echo "make run    set up, make the demo sources if there are none, build and publish, print a summary"
 	@echo "make test   set up and run the tests"
 	@echo "make ui     the Dagster UI on http://127.0.0.1:3000"
+	@echo "make trace KPI=K2 FY=2556 AREA=10   the source rows behind one figure of mart_kpi"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
@@ -53,6 +54,11 @@ browser:
 
 test: setup browser
 	$(RUN) pytest
+
+# The source rows (file, row, load) behind one figure of marts.mart_kpi, and the run that loaded
+# them. AREA: a province code, a region code (with GROUPING=region_4 or region_6) or TH.
+trace: setup
+	$(RUN) python -m orchestration.trace --kpi $(KPI) --fy $(FY) --area $(AREA) $(if $(GROUPING),--grouping $(GROUPING))
 
 ui: setup
 	$(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
