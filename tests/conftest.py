@@ -48,14 +48,22 @@ def demo_sources(codi_env: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pipeline(codi_env: Path, demo_sources: Path):
-    """One real run of the whole `daily_refresh` job; returns its result."""
+def dagster_instance():
+    """The in-memory Dagster instance of the session's run: its event log (materialisations,
+    check results, the run that loaded each load id) stays readable for the tests."""
     import dagster as dg
 
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def pipeline(codi_env: Path, demo_sources: Path, dagster_instance):
+    """One real run of the whole `daily_refresh` job; returns its result."""
     from orchestration.definitions import defs
 
     result = defs.resolve_job_def("daily_refresh").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+        instance=dagster_instance, raise_on_error=False)
     return result
 
 
