@@ -93,12 +93,22 @@ class AreaResolver:
 
     # -- codes -------------------------------------------------------------------------------
 
+    def current_successors(self, code: str, seen: tuple[str, ...] = ()) -> list[str]:
+        """The current codes an abolished code ended up as, following successors that were
+        themselves abolished later."""
+        if code in self.current:
+            return [code]
+        if code in seen or code not in self.abolished:
+            return []
+        found = {c for s in self.abolished[code] for c in self.current_successors(s, seen + (code,))}
+        return sorted(found)
+
     def code_status(self, code: str) -> tuple[str | None, str, str | None, str]:
         """(resolved code, method, reason, detail) for one given subdistrict code."""
         if code in self.current:
             return code, GIVEN, None, ""
         if code in self.abolished:
-            successors = [s for s in self.abolished[code] if s in self.current]
+            successors = self.current_successors(code)
             if len(successors) == 1:
                 return successors[0], ABOLISHED_SUCCESSOR, None, ""
             if successors:
@@ -128,7 +138,7 @@ class AreaResolver:
             codes = ", ".join(a.subdistrict.code for a in found[:10])
             return None, "", AREA_UNRESOLVED, f"the names ({where}) match {len(found)} subdistricts: {codes}"
         old = match_abolished(subdistrict, district=district or None, province=province or None)
-        successors = sorted({s for a in old for s in a.successors if s in self.current})
+        successors = sorted({c for a in old for c in self.current_successors(a.code)})
         if len(successors) == 1:
             return successors[0], ABOLISHED_SUCCESSOR, None, ""
         if successors:

@@ -444,7 +444,7 @@ def find_duplicates(spec: TableSpec, scans: list[Scan]) -> Duplicates:
 
 @dataclass
 class Chunk:
-    """What pass 2 makes of one file."""
+    """What pass 2 makes of a group of files."""
 
     validated: pd.DataFrame
     quarantine: pd.DataFrame
@@ -454,7 +454,7 @@ class Chunk:
 def process(spec: TableSpec, raw: RawTable, exact: np.ndarray, superseded: np.ndarray,
             winner_at: dict[int, tuple[str, int]], parents: set[str] | None,
             boundaries: Path, load_id: str, key: bytes) -> Chunk:
-    """Pass 2 over one file: validate, parse, resolve and split its rows."""
+    """Pass 2 over a group of files: validate, parse, resolve and split their rows."""
     frame = raw.frame.reset_index(drop=True)
     n = len(frame)
     source_cols = spec.column_names
@@ -510,8 +510,8 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
     """Load one source table into the lake; returns its reconciliation. Pure: paths and the
     pseudonym key are arguments (the Dagster asset takes them from orchestration.settings).
 
-    Two passes over the files, one file in memory at a time: the first hashes every row and key
-    (to find duplicates across the whole table), the second validates and writes."""
+    Two passes over the files, a group of files in memory at a time: the first hashes every row
+    and key (to find duplicates across the whole table), the second validates and writes."""
     started = dt.datetime.now(dt.UTC)
     now = now or started
     sources_dir, lake_dir = Path(sources_dir), Path(lake_dir)

@@ -43,7 +43,6 @@ REASONS: dict[str, str] = {
     "number_unparseable": "a number that cannot be read",
     "boolean_unparseable": "a yes/no value that is neither",
     "value_not_allowed": "a value outside the column's list of allowed values",
-    "value_out_of_range": "a value outside its possible range (a score above 100)",
     "row_malformed": "a CSV line with the wrong number of fields",
     "geometry_invalid": "a feature without a readable point or polygon",
 }

@@ -108,3 +108,15 @@ def test_a_point_beside_a_code_must_still_be_in_thailand(resolver):
     res = resolver.resolve(pd.RangeIndex(1), code=S("500108"), lon=pd.Series([101.6869]),
                            lat=pd.Series([3.1390]))
     assert table(res) == [(None, None, "point_outside_thailand")]
+
+
+def test_abolished_codes_are_followed_to_the_current_code():
+    # geothai has no chain today; a code abolished into a code abolished later must still land
+    # on the current one (a hand-made history on a private resolver, not the shared one).
+    fresh = areas.AreaResolver(SUBDISTRICTS)
+    fresh.abolished = {**fresh.abolished, "509901": ("509902",), "509902": ("500108",),
+                       "509903": ("509901", "500109")}
+    codes = S("509901", "509903")
+    res = fresh.resolve(codes.index, code=codes)
+    assert table(res) == [("500108", "abolished_successor", None), (None, None, "area_unresolved")]
+    assert "500108, 500109" in res.detail.iloc[1]
