@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import json
 import os
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -150,6 +151,7 @@ def _landing_page(run_id: str, commit: str, generated: str,
 <html lang="th"><head><meta charset="utf-8">
 <title>เอกสารคลังข้อมูลชุมชน พอช. / CODI warehouse documentation</title>
 <style>
+@font-face{{font-family:'Noto Sans Thai';src:url('assets/NotoSansThai.ttf') format('truetype')}}
 body{{font-family:'Noto Sans Thai','Noto Sans',sans-serif;max-width:60rem;margin:2rem auto;line-height:1.6;padding:0 1rem}}
 table{{border-collapse:collapse}} td,th{{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left}}
 .ok{{color:#1a7f37}} .fail{{color:#b00020;font-weight:bold}} code{{background:#f4f4f4}}
@@ -182,6 +184,17 @@ generated {html.escape(generated)}.</p>
 """
 
 
+def copy_thai_font(assets: Path) -> None:
+    """Noto Sans Thai (OFL) beside the page, as the area reports do: Thai renders the same on
+    every machine, with or without a Thai system font."""
+    import fontpkg_noto_sans_thai
+
+    assets.mkdir(parents=True, exist_ok=True)
+    font = sorted((fontpkg_noto_sans_thai.ROOT / "files").glob("*.ttf"))[0]
+    shutil.copyfile(font, assets / "NotoSansThai.ttf")
+    shutil.copyfile(fontpkg_noto_sans_thai.ROOT / "LICENSE", assets / "OFL.txt")
+
+
 def lake_loads() -> list[dict[str, Any]]:
     """The current load of every lake table (lake/loads/<source>/<table>.json): its id and the
     sha256 of each source file."""
@@ -212,6 +225,7 @@ def published_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg
         dbt_invocation = generate_dbt_docs(
             dbt, tmp / "dbt", meanwhile=lambda: runner.build_data_docs(SUITES, tmp / "great_expectations"))
         run_name, latest = report.latest_validations()
+        copy_thai_font(tmp / "assets")
         (tmp / "index.html").write_text(
             _landing_page(context.run_id, commit, generated.isoformat(timespec="seconds"),
                           latest, run_name), encoding="utf-8")
