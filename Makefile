@@ -63,5 +63,11 @@ trace: setup
 ui: setup
 	$(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
+# The national-scale benchmark (bench/README.md): the pipeline against a pandas baseline and the
+# DuckDB floor on the national profile (generated into bench/work/ if absent); prints one table.
+.PHONY: bench
+bench: setup
+	$(RUN) python bench/run.py
+
 clean:
 	rm -rf lake warehouse published .dagster_home dbt_project/target
