@@ -35,9 +35,10 @@ from schemas import base
 from schemas.base import TableSpec
 
 REPAIRS = "_repairs"
-# Pass 2 handles up to CHUNK_ROWS rows at a time; pass 1 keeps files in memory up to KEEP_ROWS.
-CHUNK_ROWS = 400_000
-KEEP_ROWS = 400_000
+# Pass 2 handles up to CHUNK_ROWS rows at a time; pass 1 keeps files in memory up to KEEP_ROWS
+# (beyond, pass 2 reads them again). Two of the largest loads run side by side within 2 GB.
+CHUNK_ROWS = 200_000
+KEEP_ROWS = 200_000
 QUARANTINE_COLUMNS = [SOURCE_FILE, SOURCE_ROW, LOAD_ID, "row_key", "reason_codes", "columns",
                       "values", "message", "original_row"]
 # The order repair codes are listed in `_repairs` (docs/lake.md).
@@ -373,17 +374,22 @@ class Scan:
     rows: int
     source_file: pd.Categorical          # per row (a workbook's rows name their sheet)
     source_row: np.ndarray
-    row_hash: tuple[np.ndarray, np.ndarray]
-    key_hash: tuple[np.ndarray, np.ndarray]
+    row_hash: tuple[np.ndarray, np.ndarray] | None
+    key_hash: tuple[np.ndarray, np.ndarray] | None
     key_ok: np.ndarray
     latest: np.ndarray | None
     raw: RawTable | None = None          # kept when the table is one file: no second read
 
 
+# Columns that say where a row sits, not what it says: a copy in another sheet or another
+# province's file is still a copy.
+PLACEMENT = ("region_sheet", "province_code")
+
+
 def _identity(spec: TableSpec, frame: pd.DataFrame) -> list[str]:
     """The columns that say what a row says: the source's, and the fiscal year a workbook's
-    name gives; not where it sits (the region sheet, the lineage)."""
-    cols = [c for c in frame.columns if not c.startswith("_") and c != "region_sheet"]
+    name gives (a fund is reported again each year); not the placement nor the lineage."""
+    cols = [c for c in frame.columns if not c.startswith("_") and c not in PLACEMENT]
     return cols + ([readers.GEOMETRY] if readers.GEOMETRY in frame.columns else [])
 
 
@@ -414,31 +420,47 @@ class Duplicates:
     winner: dict[int, int]               # superseded position -> the latest record's position
 
 
+def _groups(sorted_cols: list[np.ndarray]) -> np.ndarray:
+    """For rows sorted by `sorted_cols`: True where a row equals the one before it."""
+    same = np.zeros(len(sorted_cols[0]), dtype=bool)
+    if len(same) > 1:
+        same[1:] = np.logical_and.reduce([c[1:] == c[:-1] for c in sorted_cols])
+    return same
+
+
 def find_duplicates(spec: TableSpec, scans: list[Scan]) -> Duplicates:
-    h1 = np.concatenate([s.row_hash[0] for s in scans])
-    h2 = np.concatenate([s.row_hash[1] for s in scans])
-    exact = pd.DataFrame({"a": h1, "b": h2}).duplicated(keep="first").to_numpy()
-    del h1, h2
-    k = pd.DataFrame({"a": np.concatenate([s.key_hash[0] for s in scans]),
-                      "b": np.concatenate([s.key_hash[1] for s in scans])})
-    candidates = ~exact & np.concatenate([s.key_ok for s in scans])
-    superseded = np.zeros(len(k), dtype=bool)
+    """By sorting the row and key hashes (numpy, a few hundred MB for six million rows; a pandas
+    hash table over the same would take several times that). The hashes are freed as they go."""
+    a = np.concatenate([s.row_hash[0] for s in scans])
+    b = np.concatenate([s.row_hash[1] for s in scans])
+    for s in scans:
+        s.row_hash = None
+    order = np.lexsort((b, a))            # stable: the earliest of equal rows comes first
+    exact = np.zeros(len(a), dtype=bool)
+    exact[order[_groups([a[order], b[order]])]] = True
+    del a, b, order
+
+    candidates = np.flatnonzero(~exact & np.concatenate([s.key_ok for s in scans]))
+    ka = np.concatenate([s.key_hash[0] for s in scans])[candidates]
+    kb = np.concatenate([s.key_hash[1] for s in scans])[candidates]
+    latest = (np.concatenate([s.latest for s in scans])[candidates] if spec.latest_by
+              else np.zeros(len(candidates), dtype=np.int64))
+    for s in scans:
+        s.key_hash = None
+    # The latest record of a key wins: by `latest_by` where the table has it, then the later row.
+    order = np.lexsort((candidates, latest, kb, ka))
+    same_as_previous = _groups([ka[order], kb[order]])
+    superseded = np.zeros(len(exact), dtype=bool)
     winner: dict[int, int] = {}
-    sub = k[candidates]
-    clash = sub.duplicated(keep=False).to_numpy()
-    if clash.any():
-        group = sub[clash].copy()
-        group["pos"] = group.index
-        # The latest record wins: by `latest_by` where the table has it, else the later row.
-        group["latest"] = (np.concatenate([s.latest for s in scans])[group.index]
-                           if spec.latest_by else 0)
-        group = group.sort_values(["latest", "pos"], kind="stable")
-        older = group.duplicated(["a", "b"], keep="last").to_numpy()
-        last = group.drop_duplicates(["a", "b"], keep="last").set_index(["a", "b"])["pos"]
-        losers = group[older]
-        superseded[losers["pos"].to_numpy()] = True
-        latest_pos = last.reindex(pd.MultiIndex.from_frame(losers[["a", "b"]])).to_numpy()
-        winner = dict(zip(losers["pos"].to_numpy().tolist(), latest_pos.tolist()))
+    if same_as_previous.any():
+        # A row is superseded when the next row in the sorted order has the same key.
+        same_as_next = np.append(same_as_previous[1:], False)
+        losers = candidates[order[same_as_next]]
+        superseded[losers] = True
+        group = np.cumsum(~same_as_previous) - 1           # group number of each sorted row
+        ends = np.flatnonzero(~same_as_next)                # the last (latest) row of each group
+        latest_pos = candidates[order[ends[group[same_as_next]]]]
+        winner = dict(zip(losers.tolist(), latest_pos.tolist()))
     return Duplicates(exact, superseded, winner)
 
 
@@ -551,7 +573,8 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
     reasons, repair_counts, resolution = Counter(), Counter(), Counter()
     quarantines = []
 
-    def parts():
+    def slices():
+        """(raw rows, first position) of at most CHUNK_ROWS rows each, in file order."""
         for group in groups:
             raws = []
             for i in group:
@@ -560,12 +583,22 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
             raw = raws[0] if len(raws) == 1 else RawTable(
                 pd.concat([r.frame for r in raws], ignore_index=True),
                 pd.concat([r.malformed for r in raws], ignore_index=True), {})
-            lo, hi = offsets[group[0]], offsets[group[-1] + 1]
+            del raws
+            # One big file (a million repayments) is processed in slices too.
+            start = int(offsets[group[0]])
+            for lo in range(0, max(len(raw.frame), 1), CHUNK_ROWS):
+                part = raw.frame.iloc[lo:lo + CHUNK_ROWS]
+                yield RawTable(part, raw.malformed if lo == 0 else readers.empty_malformed(),
+                               {}), start + lo
+
+    def parts():
+        for raw, lo in slices():
+            hi = lo + len(raw.frame)
             winners = {p - lo: where(w) for p, w in dups.winner.items() if lo <= p < hi}
             chunk = process(spec, raw, dups.exact[lo:hi], dups.superseded[lo:hi], winners,
                             parents, boundaries, load_id, key)
             counts["read"] += int(hi - lo) + len(raw.malformed)
-            del raws, raw
+            del raw
             counts["valid"] += len(chunk.validated)
             counts["quarantined"] += len(chunk.quarantine)
             counts["duplicates"] += chunk.duplicates

@@ -242,3 +242,51 @@ def test_the_asset_fails_with_the_message_and_keeps_the_last_good_load(tmp_path,
     assert "column 'registered_date' is missing" in text and "organization/councils.csv" in text
     assert "The last good load of organization/councils is kept" in text
     _kept(tmp_path, "organization/councils", before, meta["load_id"].value)
+
+
+def _funds_workbook(root: Path, fy: int, codes: list[str]) -> None:
+    from openpyxl import Workbook
+
+    import schemas.welfare as w
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "ภาคเหนือ"
+    ws.append([f"ข้อมูลกองทุนสวัสดิการชุมชน ปีงบประมาณ {fy}"])
+    ws.append([])
+    ws.append([c.source_name for c in w.funds.columns])
+    for code in codes:
+        ws.append([code, "กองทุน", "สุเทพ", "เมืองเชียงใหม่", "เชียงใหม่", "01/01/2556", 10] + [0] * 11)
+    ws.append(["รวม", None, None, None, None, None, 10 * len(codes)] + [0] * 11)
+    path = root / "sources" / "welfare" / f"funds_FY{fy}.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def test_a_table_of_many_files_with_duplicates_across_them(tmp_path, monkeypatch):
+    """Members come one file per province: a file may be empty, and a member copied into
+    another province's file is a duplicate all the same (found across files and slices)."""
+    import ingestion.load as load_module
+
+    monkeypatch.setattr(load_module, "CHUNK_ROWS", 2)      # slices of two rows, groups of files
+    monkeypatch.setattr(load_module, "KEEP_ROWS", 2)       # and files read again in pass 2
+    _funds_workbook(tmp_path, 2556, ["WF00001", "WF00002"])
+    header = "member_id,fund_code,citizen_id,gender,birth_year,joined_date,status\n"
+    a = "WF00001-00001,WF00001,1234567890121,ช,2500,01/01/2556,active\n"
+    b = "WF00001-00002,WF00001,1234567890139,ญ,2501,01/01/2556,active\n"
+    older = "WF00002-00001,WF00002,1234567890147,ญ,2502,01/01/2556,active\n"
+    newer = "WF00002-00001,WF00002,1234567890147,ญ,2502,01/01/2556,left\n"
+    write(tmp_path, "welfare/members/10.csv", header + a + b + older, encoding="utf-8")
+    write(tmp_path, "welfare/members/11.csv", header, encoding="utf-8")
+    write(tmp_path, "welfare/members/50.csv", header + a + newer + "WF00003-00001,WF00003,,ช,2500,,active\n",
+          encoding="utf-8")
+    rec = load(tmp_path, "welfare/members")
+    assert (rec.rows_read, rec.valid, rec.quarantined, rec.duplicates) == (6, 3, 2, 1)
+    v = lake_rows(tmp_path, "validated", "welfare/members")
+    assert sorted((r["_source_file"], r["_source_row"], r["province_code"]) for r in v) == [
+        ("welfare/members/10.csv", 2, "10"), ("welfare/members/10.csv", 3, "10"),
+        ("welfare/members/50.csv", 3, "50")]
+    q = {(r["_source_file"], r["_source_row"]): r for r in lake_rows(tmp_path, "quarantine", "welfare/members")}
+    assert q[("welfare/members/10.csv", 4)]["reason_codes"] == "duplicate_key_superseded"
+    assert "the latest is welfare/members/50.csv row 3" in q[("welfare/members/10.csv", 4)]["message"]
+    assert q[("welfare/members/50.csv", 4)]["reason_codes"] == "orphan_reference"
+    assert rec.load_id.split("-")[1] != rec.files["welfare/members/10.csv"][:8]   # several files
