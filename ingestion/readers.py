@@ -372,7 +372,7 @@ def read_ndjson(path: Path, rel: str, columns: Sequence[str], *, table: str,
     data = path.read_bytes()
     if not data.strip():
         raise SourceError("the file is empty", file=rel, table=table, row=1)
-    text = decode(data, "utf-8", rel=rel, table=table)
+    text = decode(data, "utf-8", rel=rel, table=table).removeprefix("\ufeff")
     values: dict[str, list] = {c: [] for c in columns}
     rows, bad, seen = [], [], set()
     for number, line in enumerate(text.splitlines(), start=1):
@@ -417,7 +417,7 @@ def read_geojson(path: Path, rel: str, columns: Sequence[str], *, table: str,
     data = path.read_bytes()
     if not data.strip():
         raise SourceError("the file is empty", file=rel, table=table)
-    text = decode(data, "utf-8", rel=rel, table=table)
+    text = decode(data, "utf-8", rel=rel, table=table).removeprefix("\ufeff")
     try:
         collection = json.loads(text)
     except ValueError as exc:

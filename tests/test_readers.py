@@ -290,3 +290,23 @@ def test_a_table_of_many_files_with_duplicates_across_them(tmp_path, monkeypatch
     assert "the latest is welfare/members/50.csv row 3" in q[("welfare/members/10.csv", 4)]["message"]
     assert q[("welfare/members/50.csv", 4)]["reason_codes"] == "orphan_reference"
     assert rec.load_id.split("-")[1] != rec.files["welfare/members/10.csv"][:8]   # several files
+
+
+def test_the_blocking_check_fails_when_too_much_is_quarantined(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.defs.ingestion import ingestion_assets, ingestion_checks
+
+    monkeypatch.setenv("CODI_SOURCES_DIR", str(tmp_path / "sources"))
+    monkeypatch.setenv("CODI_LAKE_DIR", str(tmp_path / "lake"))
+    key = ["lake", "organization", "councils"]
+    asset = next(a for a in ingestion_assets if a.key.path == key)
+    check = next(c for c in ingestion_checks if c.check_specs and next(iter(c.check_specs)).asset_key.path == key)
+    bad = "".join(f"CC01{i:02d},99{i:02d}99,05/01/2556,จดแจ้งแล้ว\r\n" for i in range(3))
+    write(tmp_path, "organization/councils.csv", COUNCILS + bad)
+    result = dg.materialize([asset, check], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    evaluation = next(e.asset_check_evaluation_data for e in result.all_events
+                      if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    assert evaluation.passed is False
+    assert "50.00% of the rows quarantined, above the 5% threshold" in evaluation.description
+    assert evaluation.metadata["rows_quarantined"].value == 3
