@@ -381,15 +381,18 @@ class Scan:
     raw: RawTable | None = None          # kept when the table is one file: no second read
 
 
-# Columns that say where a row sits, not what it says: a copy in another sheet or another
-# province's file is still a copy.
-PLACEMENT = ("region_sheet", "province_code")
+# How a reader or a file name places a row without it saying so: a copy in another sheet or in
+# another province's file is still a copy. (A workbook's fiscal year is not placement: a fund
+# is reported again each year.)
+PLACEMENT = ("region_sheet", "province_code_from_file_name")
 
 
 def _identity(spec: TableSpec, frame: pd.DataFrame) -> list[str]:
-    """The columns that say what a row says: the source's, and the fiscal year a workbook's
-    name gives (a fund is reported again each year); not the placement nor the lineage."""
-    cols = [c for c in frame.columns if not c.startswith("_") and c not in PLACEMENT]
+    """The columns that say what a row says: the source's and those its file name gives, but
+    not its placement nor its lineage."""
+    placed = {c for c, how in spec.derived.items() if how in PLACEMENT} | {"region_sheet"}
+    cols = [c for c in frame.columns
+            if not c.startswith("_") and (c in spec.column_names or c not in placed)]
     return cols + ([readers.GEOMETRY] if readers.GEOMETRY in frame.columns else [])
 
 

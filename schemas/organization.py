@@ -43,7 +43,7 @@ tambon_plans = _csv(
 province_reports = _csv(
     "province_reports", "Per province and fiscal year: status assessment, plan linkage and a "
                         "provincial development report.",
-    (Col("province_code", required=True), Col("fiscal_year", BE_YEAR, required=True),
+    (Col("province_code", AREA_CODE, required=True), Col("fiscal_year", BE_YEAR, required=True),
      Col("has_status_assessment", BOOL), Col("has_plan_linkage", BOOL),
      Col("has_development_report", BOOL)),
     ("province_code", "fiscal_year"), areas=Areas(code="province_code", level="province"))
@@ -63,7 +63,7 @@ leader_training = _csv(
 joint_areas = _csv(
     "joint_areas", "Operating areas (a subdistrict or a province) per fiscal year: joint working "
                    "system, integrated plan or budget, public policy, concrete outcome.",
-    (Col("area_code", required=True), Col("fiscal_year", BE_YEAR, required=True),
+    (Col("area_code", AREA_CODE, required=True), Col("fiscal_year", BE_YEAR, required=True),
      Col("has_joint_system", BOOL), Col("integrated_plan_or_budget", BOOL),
      Col("public_policy_driven", BOOL), Col("concrete_outcome", BOOL)),
     ("area_code", "fiscal_year"), areas=Areas(code="area_code", level="mixed"))
