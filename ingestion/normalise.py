@@ -171,7 +171,7 @@ def date(s: pd.Series, *, norm: str = "BE", excel: bool = False) -> Parsed:
     text = clean_text(s)
     text, thai = thai_digits(text)
     dmy = extract(text, r"^(?P<d>\d{1,2})[/\-.](?P<m>\d{1,2})[/\-.](?P<y>\d{4})$")
-    iso = extract(text, r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
+    iso = extract(text, r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
     is_dmy = dmy["y"].notna()
     is_iso = iso["y"].notna() & ~is_dmy
     day = _to_float(dmy["d"].where(is_dmy, iso["d"]))
