@@ -1,7 +1,10 @@
-"""`make run`: materialise every asset as one run of `daily_refresh` in the project's Dagster
-instance (so the run shows in `make ui`), then print the summary.
+"""`make run`: the daily refresh in the project's Dagster instance (so the runs show in
+`make ui`): ingest the source tables whose files changed (`orchestration.changes`), then build,
+check and publish what is downstream of what was loaded, then print the summary. Nothing
+changed: nothing is ingested, built or published. `--full` ingests and builds everything.
 
-Usage: python -m orchestration.run [--select ASSET_KEY ...]
+Usage: python -m orchestration.run [--full | --select ASSET_KEY ...] [--log-level LEVEL]
+(`--select`: just these assets, in one run of `daily_refresh`, whatever changed.)
 """
 
 from __future__ import annotations
@@ -9,36 +12,133 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import dagster as dg
 
-from orchestration import summary
+from orchestration import changes, settings, summary
+
+# Tagged on run.py's ingest runs: the build_after_ingest sensor (if a daemon runs) leaves
+# them alone, as the build follows here.
+INLINE_TAGS = {"codi/build": "inline", "codi/alert": "inline", "codi/trigger": "make run"}
 
 
-def _job() -> dg.JobDefinition:
+@dataclass
+class Refresh:
+    """One refresh: what was due, the ingest run and the build run (None when not needed)."""
+
+    due: changes.Changes
+    ingest: object | None = None
+    build: object | None = None
+    built: list[dg.AssetKey] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return all(r is None or r.success for r in (self.ingest, self.build))
+
+    @property
+    def run_id(self) -> str | None:
+        """The run that published (or would have): the build's, else the ingest's."""
+        run = self.build or self.ingest
+        return run.run_id if run is not None else None
+
+    @property
+    def all_events(self) -> list:
+        return [e for r in (self.ingest, self.build) if r is not None for e in r.all_events]
+
+
+def refresh(instance: dg.DagsterInstance, execute: Callable[..., object], full: bool = False,
+            log: Callable[[str], None] = print) -> Refresh:
+    """Ingest what changed, then build what depends on what was loaded (or loaded earlier and
+    never published). `execute(job_name, asset_keys, tags)` runs one job and returns its
+    result: `execute_job` for `make run`, `execute_in_process` in tests."""
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    out = Refresh(due=changes.detect(instance, full=full))
+    if out.due:
+        log("Due for ingestion:\n  " + "\n  ".join(out.due.describe()))
+        out.ingest = execute("ingest", out.due.asset_keys, INLINE_TAGS)
+        loaded = changes.materialized_in_run(instance, out.ingest.run_id)
+    else:
+        loaded = []
+    pending = set(loaded) | set(changes.unbuilt(instance, graph))
+    if full:
+        pending |= changes.ingest_keys(graph)
+    out.built = changes.build_selection(graph, sorted(pending, key=lambda k: k.to_user_string()),
+                                        instance)
+    if out.built:
+        out.build = execute("build", out.built, {"codi/trigger": "make run", "codi/alert": "inline",
+                                                 **({"codi/ingest_run": out.ingest.run_id}
+                                                    if out.ingest is not None else {})})
+    return out
+
+
+def alert_failed_runs(instance: dg.DagsterInstance, result: Refresh) -> None:
+    """Write the alert of each failed run, as the run-failure sensor does for scheduled runs."""
+    from orchestration.defs.sensors import run_alert, write_alert
+
+    for run in (result.ingest, result.build):
+        if run is not None and not run.success:
+            alert = run_alert(instance, instance.get_run_by_id(run.run_id))
+            write_alert(alert)
+            print(f"  alert written to {settings.alert_log()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true",
+                        help="ingest every source table and rebuild everything")
+    parser.add_argument("--select", nargs="*", help="asset keys such as marts/dim_area: run just "
+                        "these, in one run of daily_refresh, without looking at what changed")
+    parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    args = parser.parse_args(argv)
+
+    def _job(name: str) -> Callable[[], dg.JobDefinition]:
+        return dg.reconstructable({"ingest": _ingest_job, "build": _build_job,
+                                   "daily_refresh": _daily_refresh_job}[name])
+
+    started = time.monotonic()
+    with dg.DagsterInstance.get() as instance:
+        def execute(name, keys, tags):
+            return dg.execute_job(
+                _job(name), instance=instance, tags=tags, asset_selection=keys,
+                run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}})
+
+        if args.select:
+            keys = [dg.AssetKey.from_user_string(k) for k in args.select]
+            result = Refresh(due=changes.Changes(), build=execute("daily_refresh", keys, {}))
+        else:
+            result = refresh(instance, execute, full=args.full)
+        if not args.select and not result.due and result.build is None:
+            print("\nNo source file changed since the lake's current loads, and every load is "
+                  "published: nothing ingested, built or published.")
+        for run in (result.ingest, result.build):
+            if run is not None:
+                summary.print_run(run, instance, time.monotonic() - started)
+        alert_failed_runs(instance, result)
+    summary.print_warehouse()
+    summary.print_published(result.run_id)  # ends with the path of the reports' index
+    return 0 if result.success else 1
+
+
+def _ingest_job() -> dg.JobDefinition:
+    from orchestration.definitions import defs
+
+    return defs.resolve_job_def("ingest")
+
+
+def _daily_refresh_job() -> dg.JobDefinition:
     from orchestration.definitions import defs
 
     return defs.resolve_job_def("daily_refresh")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--select", nargs="*", help="asset keys such as marts/dim_area (default: all)")
-    parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
-    args = parser.parse_args(argv)
+def _build_job() -> dg.JobDefinition:
+    from orchestration.definitions import defs
 
-    started = time.monotonic()
-    with dg.DagsterInstance.get() as instance:
-        result = dg.execute_job(
-            dg.reconstructable(_job),
-            instance=instance,
-            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
-            asset_selection=[dg.AssetKey.from_user_string(k) for k in args.select] if args.select else None,
-        )
-        summary.print_run(result, instance, time.monotonic() - started)
-    summary.print_warehouse()
-    summary.print_published(result.run_id)  # ends with the path of the reports' index
-    return 0 if result.success else 1
+    return defs.resolve_job_def("build")
 
 
 if __name__ == "__main__":

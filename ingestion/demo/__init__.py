@@ -108,6 +108,8 @@ def generate(sources_dir: Path, ground_truth_dir: Path, profile: str = "demo",
         found += od
 
     write_manifest(truth, found, profile, seed)
+    # Freshly generated sources are at day 0 of the daily deltas (advance.py).
+    (truth / "advanced.json").unlink(missing_ok=True)
     return counts
 
 

@@ -1,14 +1,16 @@
-"""python -m ingestion.demo --profile demo|national --out data/sources [--truth DIR] [--seed N]"""
+"""python -m ingestion.demo --profile demo|national --out data/sources [--truth DIR] [--seed N]
+python -m ingestion.demo --advance-days N [--only disaster ...] --out data/sources [--truth DIR]"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
 from pathlib import Path
 
-from . import DEFAULT_SEED, PROFILES, generate
+from . import DEFAULT_SEED, PROFILES, advance, generate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,8 +22,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", type=Path, default=None,
                         help="the ground-truth folder (default: <out>/../ground_truth)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--advance-days", type=int, default=0, metavar="N",
+                        help="instead of generating: append the next N days of new records and "
+                             "corrections to the existing sources (state in the ground-truth folder)")
+    parser.add_argument("--only", nargs="+", choices=advance.SOURCES, default=list(advance.SOURCES),
+                        help="with --advance-days: only these sources change")
     args = parser.parse_args(argv)
     truth = args.truth or args.out.resolve().parent / "ground_truth"
+    if args.advance_days:
+        done = advance.advance(args.out, truth, args.advance_days, args.seed, tuple(args.only))
+        for day in done["applied"]:
+            print(json.dumps(day, ensure_ascii=False))
+        print(f"Sources in {args.out} advanced to day {done['days']} after the export date.")
+        return 0
     started = time.perf_counter()
     counts = generate(args.out, truth, profile=args.profile, seed=args.seed)
     elapsed = time.perf_counter() - started

@@ -1,61 +1,91 @@
-"""Sensors for the daily operation: refresh what depends on a source folder when its files
-change, and report every failed run."""
+"""Sensors for the daily operation: ingest a source table when its files change, build what
+depends on an ingest run's tables when it ends (succeeded or failed), and report every failed
+run."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import urllib.request
 
 import dagster as dg
 
 from orchestration import settings
-from orchestration.defs.jobs import daily_refresh
+from orchestration import changes
+from orchestration.defs.jobs import build, ingest
 
 
-def source_fingerprints() -> dict[str, str]:
-    """One digest per source folder (housing, welfare, ...) over its files' paths, sizes and
-    modification times: cheap enough to run every minute on six million rows' worth of files."""
-    root = settings.sources_dir()
-    digests: dict[str, str] = {}
-    if not root.is_dir():
-        return digests
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        h = hashlib.sha256()
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            stat = path.stat()
-            h.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-        digests[folder.name] = h.hexdigest()
-    return digests
+ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+          dg.DagsterRunStatus.STARTED]
+# run.py runs its own build right after its ingest: the sensor leaves those alone.
+INLINE_BUILD_TAG = "codi/build"
+
+
+def _refresh_in_progress(instance: dg.DagsterInstance) -> bool:
+    return bool(instance.get_run_ids(
+        dg.RunsFilter(statuses=ACTIVE), limit=1))
 
 
 @dg.sensor(
     name="source_files_changed",
-    job=daily_refresh,
+    job=ingest,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="When files in a source folder change, ingest that source and rebuild only what "
-                "depends on it (its lake tables and their downstream models, checks and publish).",
+    description="When a source table's files differ from its current load (sha256), ingest that "
+                "table; the build that follows rebuilds only what depends on it.",
 )
 def source_files_changed(context: dg.SensorEvaluationContext):
-    current = source_fingerprints()
-    previous = json.loads(context.cursor) if context.cursor else None
-    context.update_cursor(json.dumps(current, sort_keys=True))
-    if previous is None:
-        return dg.SkipReason("First look at the sources folder: state recorded; the schedule "
-                             "does full refreshes.")
-    changed = sorted(s for s in current if current[s] != previous.get(s))
-    if not changed:
-        return dg.SkipReason("No source file changed.")
-    selection = dg.AssetSelection.key_prefixes(*[["lake", s] for s in changed]).downstream()
-    keys = sorted(selection.resolve(context.repository_def.asset_graph), key=str)
-    if not keys:
-        return dg.SkipReason(f"Changed sources {changed} feed no asset.")
-    run_key = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
-    return dg.RunRequest(run_key=run_key, asset_selection=keys,
+    if _refresh_in_progress(context.instance):
+        return dg.SkipReason("A run is queued or in progress: looking again after it.")
+    due = changes.detect(context.instance)
+    if not due:
+        return dg.SkipReason("No source file changed since the lake's current loads.")
+    # The same files give the same run key: a change is ingested once, and a source that fails
+    # is not retried every minute (the schedule retries it daily; a new export retries it now).
+    return dg.RunRequest(run_key=due.fingerprint(), asset_selection=due.asset_keys,
                          tags={"codi/trigger": "source_files_changed",
-                               "codi/changed_sources": ",".join(changed)})
+                               "codi/due": ",".join(sorted(due.tables))[:4000]})
+
+
+def build_request(context: dg.RunStatusSensorContext):
+    """After an ingest run, whether it succeeded or failed: build what is downstream of the
+    tables it loaded. A table that failed keeps its last good load, so the rest can go on."""
+    run = context.dagster_run
+    if run.tags.get(INLINE_BUILD_TAG) == "inline":
+        return dg.SkipReason(f"Run {run.run_id} builds on its own (make run).")
+    graph = context.repository_def.asset_graph
+    # What this run loaded, and anything loaded earlier whose build never published.
+    loaded = set(changes.materialized_in_run(context.instance, run.run_id))
+    keys = changes.build_selection(graph, sorted(loaded | set(changes.unbuilt(context.instance, graph)),
+                                                 key=lambda k: k.to_user_string()), context.instance)
+    if not keys:
+        return dg.SkipReason(f"Ingest run {run.run_id} loaded nothing: nothing to build or publish.")
+    return dg.RunRequest(run_key=f"build-after-{run.run_id}", asset_selection=keys,
+                         tags={"codi/trigger": "after_ingest", "codi/ingest_run": run.run_id})
+
+
+@dg.run_status_sensor(
+    name="build_after_ingest",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest],
+    request_job=build,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When `ingest` succeeds, build, check and publish what depends on what it loaded.",
+)
+def build_after_ingest(context: dg.RunStatusSensorContext):
+    return build_request(context)
+
+
+@dg.run_failure_sensor(
+    name="build_after_failed_ingest",
+    monitored_jobs=[ingest],
+    request_job=build,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When `ingest` fails (a source turned bad), build what the other tables loaded: "
+                "the bad table's last good load stays in the lake.",
+)
+def build_after_failed_ingest(context: dg.RunFailureSensorContext):
+    return build_request(context)
 
 
 def write_alert(alert: dict) -> None:
@@ -73,6 +103,33 @@ def write_alert(alert: dict) -> None:
             pass
 
 
+# run.py writes the alert of its own runs (no daemon needed); the sensor leaves those alone.
+INLINE_ALERT_TAG = "codi/alert"
+
+
+def run_alert(instance: dg.DagsterInstance, run: dg.DagsterRun, message: str = "") -> dict:
+    """The alert for a failed run, from its event log: each failed step with its error and, for
+    a bad source, the file, table, row and column the failure names."""
+    failed_steps = []
+    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        data = entry.dagster_event.step_failure_data
+        error = data.error.message.strip() if data and data.error else ""
+        user = data.user_failure_data if data else None
+        if user is not None and user.description:
+            error = user.description
+        where = {k: v.value for k, v in (user.metadata if user else {}).items()
+                 if k in ("file", "table", "row", "column")}
+        failed_steps.append({"step": entry.step_key, "error": error, **where})
+    return {
+        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "run_id": run.run_id,
+        "job": run.job_name,
+        "message": message or f"Run {run.run_id} of {run.job_name} failed"
+                   + (f": {len(failed_steps)} step(s) failed" if failed_steps else ""),
+        "failed_steps": failed_steps,
+    }
+
+
 @dg.run_failure_sensor(
     name="alert_on_run_failure",
     default_status=dg.DefaultSensorStatus.RUNNING,
@@ -80,15 +137,7 @@ def write_alert(alert: dict) -> None:
                 "CODI_ALERT_WEBHOOK is set, posts it there.",
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext):
-    failed_steps = [
-        {"step": e.step_key, "error": (e.step_failure_data.error.message.strip()
-                                        if e.step_failure_data and e.step_failure_data.error else "")}
-        for e in context.get_step_failure_events()
-    ]
-    write_alert({
-        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "run_id": context.dagster_run.run_id,
-        "job": context.dagster_run.job_name,
-        "message": context.failure_event.message,
-        "failed_steps": failed_steps,
-    })
+    run = context.dagster_run
+    if run.tags.get(INLINE_ALERT_TAG) == "inline":
+        return dg.SkipReason(f"Run {run.run_id} was alerted by make run.")
+    write_alert(run_alert(context.instance, run, context.failure_event.message or ""))

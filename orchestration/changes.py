@@ -1,0 +1,211 @@
+"""What changed since the lake's current loads: the one answer `make run`, the daily schedule
+and the source sensor share, so they never disagree about what to ingest.
+
+A source table is due when the sha256 of its files differs from the files recorded by its
+current load (`lake/loads/<source>/<table>.json`, docs/lake.md), when it has no load yet, or
+when its parent table is due (the orphan check reads the parent's source). A reference table is
+due when its Parquet is missing or geothai's data version differs from the one its last
+materialisation recorded. Everything else is left alone: the build then selects only what is
+downstream of what was ingested.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from ingestion.load import read_reconciliation
+from ingestion.readers import sha256_file
+from orchestration import settings
+
+REFERENCE_TABLES = ("areas", "abolished_codes", "boundaries")
+# The reference tables built from geothai: a new package version may change codes.
+GEOTHAI_TABLES = ("areas", "abolished_codes")
+# sha256 of each source file by (size, mtime): a sensor that looks every minute re-hashes only
+# what was touched (six million members are about a gigabyte).
+HASH_CACHE = ".source_hashes.json"
+
+
+@dataclass
+class Changes:
+    """The lake tables to ingest, and why each one."""
+
+    tables: dict[str, str] = field(default_factory=dict)      # "housing/projects" -> reason
+    reference: dict[str, str] = field(default_factory=dict)   # "areas" -> reason
+    files: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> {file: sha256}
+
+    @property
+    def asset_keys(self) -> list[dg.AssetKey]:
+        return ([dg.AssetKey(["lake", "reference", t]) for t in sorted(self.reference)]
+                + [dg.AssetKey(["lake", *t.split("/")]) for t in sorted(self.tables)])
+
+    def __bool__(self) -> bool:
+        return bool(self.tables or self.reference)
+
+    def fingerprint(self) -> str:
+        """Digest of what is due and the files it would read: the same change gives the same
+        run key, so a sensor asks for it once."""
+        state = {"tables": {t: self.files.get(t, {}) for t in sorted(self.tables)},
+                 "reference": sorted(self.reference)}
+        return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
+
+    def describe(self) -> list[str]:
+        return ([f"lake/reference/{t}: {why}" for t, why in sorted(self.reference.items())]
+                + [f"lake/{t}: {why}" for t, why in sorted(self.tables.items())])
+
+
+class _HashCache:
+    """sha256 per file, reused while the file's size and modification time stay the same."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.entries: dict[str, list] = {}
+        if path is not None and path.exists():
+            try:
+                self.entries = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.entries = {}   # a damaged cache only costs a re-hash
+        self.dirty = False
+
+    def sha256(self, path: Path) -> str:
+        stat = path.stat()
+        key = str(path)
+        hit = self.entries.get(key)
+        if hit and hit[0] == stat.st_size and hit[1] == stat.st_mtime_ns:
+            return hit[2]
+        digest = sha256_file(path)
+        self.entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
+        self.dirty = True
+        return digest
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.entries), encoding="utf-8")
+        os.replace(tmp, self.path)   # the sensor and a run may both save: last one wins, whole
+
+
+def _current_files(spec, sources_dir: Path, cache: _HashCache) -> dict[str, str]:
+    files = sorted(p for p in sources_dir.glob(spec.pattern) if p.is_file())
+    return {p.relative_to(sources_dir).as_posix(): cache.sha256(p) for p in files}
+
+
+def _file_changes(current: dict[str, str], loaded: dict[str, str]) -> str:
+    new = sorted(set(current) - set(loaded))
+    gone = sorted(set(loaded) - set(current))
+    changed = sorted(f for f in set(current) & set(loaded) if current[f] != loaded[f])
+    parts = ([f"changed {', '.join(changed)}"] if changed else []) + \
+            ([f"new {', '.join(new)}"] if new else []) + ([f"removed {', '.join(gone)}"] if gone else [])
+    return "; ".join(parts)
+
+
+def _recorded_geothai_version(instance: dg.DagsterInstance | None, table: str) -> str | None:
+    if instance is None:
+        return None
+    event = instance.get_latest_materialization_event(dg.AssetKey(["lake", "reference", table]))
+    if event is None or event.asset_materialization is None:
+        return None
+    value = event.asset_materialization.metadata.get("geothai_data_version")
+    return None if value is None else str(value.value)
+
+
+def detect(instance: dg.DagsterInstance | None = None, full: bool = False,
+           sources_dir: Path | None = None, lake_dir: Path | None = None) -> Changes:
+    """The lake tables due for ingestion (all of them with `full`)."""
+    import geothai
+
+    import schemas
+
+    sources_dir = Path(sources_dir or settings.sources_dir())
+    lake_dir = Path(lake_dir or settings.lake_dir())
+    cache = _HashCache(lake_dir / HASH_CACHE)
+    out = Changes()
+    for spec in schemas.TABLES.values():
+        current = _current_files(spec, sources_dir, cache)
+        out.files[spec.name] = current
+        if full:
+            out.tables[spec.name] = "full refresh"
+            continue
+        rec = read_reconciliation(lake_dir, spec.source, spec.table)
+        if rec is None:
+            out.tables[spec.name] = "no load yet"
+        elif current != rec.files:
+            out.tables[spec.name] = _file_changes(current, rec.files) or "files changed"
+    # A child whose parent is due is due too: its orphan check reads the parent's source.
+    for spec in schemas.TABLES.values():
+        parent = spec.parent and f"{spec.parent.source}/{spec.parent.table}"
+        if parent in out.tables and spec.name not in out.tables:
+            out.tables[spec.name] = f"its parent {parent} changed"
+    cache.save()
+
+    for table in REFERENCE_TABLES:
+        if full:
+            out.reference[table] = "full refresh"
+        elif not any((lake_dir / "reference" / table).glob("*.parquet")):
+            out.reference[table] = "not in the lake"
+        elif table in GEOTHAI_TABLES:
+            recorded = _recorded_geothai_version(instance, table)
+            if recorded is not None and recorded != str(geothai.DATA_VERSION):
+                out.reference[table] = f"geothai data {recorded} -> {geothai.DATA_VERSION}"
+    return out
+
+
+def ingest_keys(asset_graph) -> set[dg.AssetKey]:
+    """Every asset the ingest job materialises: the lake (reference and source tables)."""
+    return {key for key in asset_graph.get_all_asset_keys()
+            if key.path[0] == "lake" and asset_graph.get(key).is_materializable}
+
+
+def build_selection(asset_graph, ingested: list[dg.AssetKey],
+                    instance: dg.DagsterInstance | None = None) -> list[dg.AssetKey]:
+    """What a build after ingesting `ingested` must run: their downstream, minus the lake. With
+    an instance, also what this instance never materialised (the seeds and everything on a first
+    run; a failed model), and its downstream."""
+    lake = ingest_keys(asset_graph)
+    roots = set(ingested)
+    if instance is not None:
+        built = (dg.AssetSelection.all() - dg.AssetSelection.assets(*lake)).resolve(asset_graph)
+        latest = instance.get_latest_materialization_events(list(built))
+        roots |= {key for key in built if latest.get(key) is None}
+    if not roots:
+        return []
+    keys = dg.AssetSelection.assets(*roots).downstream().resolve(asset_graph)
+    return sorted(keys - lake, key=lambda k: k.to_user_string())
+
+
+def materialized_in_run(instance: dg.DagsterInstance, run_id: str) -> list[dg.AssetKey]:
+    """The assets a run materialised, from its event log."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=100_000).records
+    keys = {r.event_log_entry.dagster_event.asset_key for r in records}
+    return sorted(keys, key=lambda k: k.to_user_string())
+
+
+PUBLISHED = dg.AssetKey(["published", "codi_duckdb"])
+
+
+def _latest(instance: dg.DagsterInstance, key: dg.AssetKey):
+    records = instance.fetch_materializations(key, limit=1).records
+    return records[0] if records else None
+
+
+def unbuilt(instance: dg.DagsterInstance, asset_graph) -> list[dg.AssetKey]:
+    """Lake tables loaded since the last publication: a build that was killed, or failed, or
+    never started after their load. The next build takes them in, so nothing loaded is lost
+    between the lake and `published/`."""
+    published = _latest(instance, PUBLISHED)
+    out = []
+    for key in sorted(ingest_keys(asset_graph), key=lambda k: k.to_user_string()):
+        record = _latest(instance, key)
+        if record is None:
+            continue
+        if published is None or record.storage_id > published.storage_id:
+            out.append(key)
+    return out
