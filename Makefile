@@ -45,8 +45,10 @@ demo-sources: setup
 		$(RUN) python -m ingestion.demo --profile $(PROFILE) --out $(SOURCES); \
 	else echo "Sources: using $(SOURCES) as it is."; fi
 
+# Incremental: only the sources whose files changed since their last load, and what depends on
+# them (README, "Daily operations"). FULL=1 ingests and rebuilds everything.
 run: demo-sources
-	$(RUN) python -m orchestration.run
+	$(RUN) python -m orchestration.run $(if $(FULL),--full)
 
 # Headless Chromium for the report tests: Debian's package, installed only where it is missing.
 browser:
