@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,3 +210,28 @@ def unbuilt(instance: dg.DagsterInstance, asset_graph) -> list[dg.AssetKey]:
         if published is None or record.storage_id > published.storage_id:
             out.append(key)
     return out
+
+
+ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+          dg.DagsterRunStatus.STARTED]
+# `make run` tags its runs with the process that runs them, so that a later look can tell a
+# run that is still going from one whose process was killed.
+PID_TAG, HOST_TAG = "codi/pid", "codi/host"
+
+
+def process_tags() -> dict[str, str]:
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the runs whose `make run` process died (SIGKILL, a reboot): Dagster would show
+    them as running forever, and the source sensor would wait for them. Returns their ids."""
+    from publishing.atomic import process_alive
+
+    dead = []
+    for run in instance.get_runs(dg.RunsFilter(statuses=ACTIVE)):
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid and host == socket.gethostname() and not process_alive(int(pid)):
+            instance.report_run_failed(run, f"The process that ran it ({pid}) is gone: killed.")
+            dead.append(run.run_id)
+    return dead

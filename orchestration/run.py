@@ -56,10 +56,13 @@ def refresh(instance: dg.DagsterInstance, execute: Callable[..., object], full: 
     from orchestration.definitions import defs
 
     graph = defs.resolve_asset_graph()
+    for run_id in changes.fail_dead_runs(instance):
+        log(f"Run {run_id} was killed: marked failed; what it loaded is built now.")
+    tags = {**INLINE_TAGS, **changes.process_tags()}
     out = Refresh(due=changes.detect(instance, full=full))
     if out.due:
         log("Due for ingestion:\n  " + "\n  ".join(out.due.describe()))
-        out.ingest = execute("ingest", out.due.asset_keys, INLINE_TAGS)
+        out.ingest = execute("ingest", out.due.asset_keys, tags)
         loaded = changes.materialized_in_run(instance, out.ingest.run_id)
     else:
         loaded = []
@@ -69,9 +72,8 @@ def refresh(instance: dg.DagsterInstance, execute: Callable[..., object], full: 
     out.built = changes.build_selection(graph, sorted(pending, key=lambda k: k.to_user_string()),
                                         instance)
     if out.built:
-        out.build = execute("build", out.built, {"codi/trigger": "make run", "codi/alert": "inline",
-                                                 **({"codi/ingest_run": out.ingest.run_id}
-                                                    if out.ingest is not None else {})})
+        out.build = execute("build", out.built, {**tags, **({"codi/ingest_run": out.ingest.run_id}
+                                                            if out.ingest is not None else {})})
     return out
 
 

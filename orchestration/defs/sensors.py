@@ -10,20 +10,23 @@ import urllib.request
 
 import dagster as dg
 
-from orchestration import settings
-from orchestration import changes
+from orchestration import changes, settings
 from orchestration.defs.jobs import build, ingest
 
 
-ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-          dg.DagsterRunStatus.STARTED]
 # run.py runs its own build right after its ingest: the sensor leaves those alone.
 INLINE_BUILD_TAG = "codi/build"
 
 
+# A run killed with its process (SIGKILL, a reboot) stays "started" in the run storage: after
+# this long without an event it no longer holds the sensor back.
+STALE_AFTER = dt.timedelta(hours=6)
+
+
 def _refresh_in_progress(instance: dg.DagsterInstance) -> bool:
-    return bool(instance.get_run_ids(
-        dg.RunsFilter(statuses=ACTIVE), limit=1))
+    changes.fail_dead_runs(instance)
+    since = dt.datetime.now(dt.timezone.utc) - STALE_AFTER
+    return bool(instance.get_run_ids(dg.RunsFilter(statuses=changes.ACTIVE, updated_after=since), limit=1))
 
 
 @dg.sensor(
