@@ -1,5 +1,5 @@
-"""Shared fixtures. The expensive one, `pipeline`, runs the real `daily_refresh` job once per test
-session on the bundled demo sources, into a temporary lake, warehouse and publish folder."""
+"""Shared fixtures. The expensive one, `pipeline`, runs the real refresh (`ingest`, then `build`)
+once per test session on the bundled demo sources, into a temporary lake, warehouse and publish folder."""
 
 from __future__ import annotations
 
@@ -59,18 +59,24 @@ def dagster_instance():
 
 @pytest.fixture(scope="session")
 def pipeline(codi_env: Path, demo_sources: Path, dagster_instance):
-    """One real run of the whole `daily_refresh` job; returns its result."""
+    """One real refresh of everything, as `make run` does it (orchestration.run.refresh): the
+    `ingest` job, then the `build` job on what it loaded. Returns the `Refresh`: `.success`,
+    `.run_id` (the build's, which published), `.ingest` and `.build` (the two runs' results),
+    `.all_events` (both runs')."""
     from orchestration.definitions import defs
+    from orchestration.run import refresh
 
-    result = defs.resolve_job_def("daily_refresh").execute_in_process(
-        instance=dagster_instance, raise_on_error=False)
-    return result
+    def execute(job_name, asset_keys, tags):
+        return defs.resolve_job_def(job_name).execute_in_process(
+            instance=dagster_instance, asset_selection=asset_keys, tags=tags, raise_on_error=False)
+
+    return refresh(dagster_instance, execute)
 
 
 @pytest.fixture(scope="session")
 def warehouse(pipeline, codi_env: Path):
     path = codi_env / "warehouse" / "codi.duckdb"
-    assert pipeline.success, "the daily_refresh run failed: see the captured log above"
+    assert pipeline.success, "the refresh (ingest, build) failed: see the captured log above"
     con = duckdb.connect(str(path), read_only=True)
     yield con
     con.close()

@@ -60,7 +60,7 @@ def test_k2_figure_traces_to_households_moving_in_that_year(warehouse, codi_env,
     [load] = result.loads
     assert load["current_load"] and load["rows"] == actual
     assert set(load["files"]) == {"housing/baan_mankong.sqlite"}
-    assert load["dagster_run_id"] == pipeline.run_id
+    assert load["dagster_run_id"] == pipeline.ingest.run_id
 
 
 def test_k9_figure_traces_to_leader_training_rows_summing_to_it(warehouse, codi_env, dagster_instance):
