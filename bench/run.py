@@ -168,8 +168,10 @@ def fresh(work: Path) -> None:
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
-STAGE_OF = (("codi_dbt_models", "dbt"), ("great_expectations", "checks"),
-            ("_reconciled_within_threshold", "checks"), ("published", "publish"), ("lake__", "ingestion"))
+# The reconciliation checks belong to ingestion (they run in the ingest run, beside the loads);
+# "checks" are the Great Expectations suites on the marts (dbt's tests run inside dbt build).
+STAGE_OF = (("codi_dbt_models", "dbt"), ("great_expectations", "checks"), ("published", "publish"),
+            ("lake__", "ingestion"))
 
 
 def stage_of(step: str) -> str:
@@ -184,7 +186,7 @@ def run_stages(env: dict, since: float) -> dict:
 import json, sys, dagster as dg
 since = float(sys.argv[1])
 with dg.DagsterInstance.get() as instance:
-    runs = [r for r in instance.get_run_records() if r.create_timestamp.timestamp() >= since]
+    runs = [r for r in reversed(instance.get_run_records()) if r.create_timestamp.timestamp() >= since]
     steps = {}
     for record in runs:
         run = record.dagster_run
@@ -192,7 +194,7 @@ with dg.DagsterInstance.get() as instance:
             ev = e.dagster_event
             if ev is None or ev.step_key is None:
                 continue
-            s = steps.setdefault(f"{run.job_name}:{ev.step_key}", {})
+            s = steps.setdefault(f"{run.job_name}:{run.run_id[:8]}:{ev.step_key}", {})
             if ev.event_type_value == "STEP_START":
                 s["start"] = e.timestamp
             elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
@@ -221,6 +223,12 @@ with dg.DagsterInstance.get() as instance:
     slowest = sorted(((s["end"] - s["start"], k) for k, s in data["steps"].items()
                       if "start" in s and "end" in s), reverse=True)[:8]
     failed = sorted(k for k, s in data["steps"].items() if s.get("status") == "STEP_FAILURE")
+    # Each run's span, first step start to last step end: the rest of the wall time is starting
+    # processes, the forkserver, deciding what changed, and the summary.
+    for run in data["runs"]:
+        times = [(s["start"], s["end"]) for k, s in data["steps"].items()
+                 if k.startswith(f"{run['job']}:{run['run_id'][:8]}:") and "start" in s and "end" in s]
+        run["steps_span_s"] = round(max(e for _, e in times) - min(b for b, _ in times), 1) if times else 0.0
     return {"runs": data["runs"], "stages": ordered, "failed_steps": failed,
             "slowest_steps": [{"step": k, "seconds": round(d, 1)} for d, k in slowest]}
 
@@ -275,16 +283,27 @@ def table(res: dict) -> str:
                      f"{d['median_s']:.2f} | {fmt_s(d.get('median_cpu_s'))} | | | | {d['loadavg'][0]:.2f} |")
     out = ["\n".join(lines)]
     stages = []
-    for key, what in (("pipeline", "pipeline (Dagster event log)"), ("baseline", "baseline"),
-                      ("floor", "floor")):
+    for key, what in (("pipeline", "pipeline (Dagster event log)"),
+                      ("daily_one_source", "daily run after --advance-days 1"),
+                      ("baseline", "baseline"), ("floor", "floor")):
         st = res.get("stages", {}).get(key)
         if not st:
             continue
         for name, s in st.items():
-            if key == "pipeline":
+            if key in ("pipeline", "daily_one_source"):
                 stages.append(f"| {what} | {name} | {s['span_s']:,.1f} | {s['busy_s']:,.1f} (steps' sum, {s['steps']} steps) |")
             else:
                 stages.append(f"| {what} | {name} | {s['wall_s']:,.1f} | {s['cpu_s']:,.1f} (CPU) |")
+    for key, what in (("pipeline_runs", "pipeline"), ("daily_runs", "daily run after --advance-days 1")):
+        runs = res.get(key, {}).get("runs", [])
+        wall = res.get("runs", {}).get("pipeline" if key == "pipeline_runs" else "daily_one_source", {}).get("wall_s")
+        for run in runs:
+            stages.append(f"| {what} | `{run['job']}` run, first step start to last step end | "
+                          f"{run['steps_span_s']:,.1f} | |")
+        if runs and wall:
+            outside = wall - sum(r["steps_span_s"] for r in runs)
+            stages.append(f"| {what} | outside the runs' steps (process and forkserver start, "
+                          f"change detection, summary) | {outside:,.1f} | |")
     if stages:
         out.append("| measured | stage | wall s | busy s |\n| --- | --- | ---: | ---: |\n" + "\n".join(stages))
     r = res.get("ratios", {})
