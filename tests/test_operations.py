@@ -1,0 +1,304 @@
+"""Daily operations, as the data team lives them: `make run` (python -m orchestration.run, a real
+process on a real Dagster instance) on a copy of the demo sources that moves day by day.
+
+The tests share one sequence (module-scoped, in file order): a first full run, a day of new
+records, a run with no change, one source changed while another turns bad, a run killed during
+dbt and the next killed during publishing, and the run that recovers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+class Ops:
+    def __init__(self, root: Path):
+        self.root = root
+        self.sources, self.truth = root / "sources", root / "ground_truth"
+        self.published, self.home = root / "published", root / "dagster_home"
+        self.alerts = root / "alerts.log"
+        self.env = {**os.environ, "DAGSTER_HOME": str(self.home),
+                    "CODI_SOURCES_DIR": str(self.sources), "CODI_GROUND_TRUTH_DIR": str(self.truth),
+                    "CODI_LAKE_DIR": str(root / "lake"),
+                    "CODI_WAREHOUSE": str(root / "warehouse" / "codi.duckdb"),
+                    "CODI_PUBLISH_DIR": str(self.published), "CODI_ALERT_LOG": str(self.alerts)}
+        self.env.pop("CODI_ALERT_WEBHOOK", None)
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "orchestration.run", *args], cwd=PROJECT,
+                              env=self.env, capture_output=True, text=True, timeout=1200)
+
+    def advance(self, days: int = 1, *only: str) -> dict:
+        subprocess.run([sys.executable, "-m", "ingestion.demo", "--advance-days", str(days),
+                        "--out", str(self.sources), "--truth", str(self.truth),
+                        *(["--only", *only] if only else [])],
+                       cwd=PROJECT, env=self.env, check=True, capture_output=True, text=True)
+        return json.loads((self.truth / "advanced.json").read_text(encoding="utf-8"))
+
+    def instance(self) -> dg.DagsterInstance:
+        return dg.DagsterInstance.from_config(str(self.home))
+
+    def manifest(self) -> dict:
+        return json.loads((self.published / "manifest.json").read_text(encoding="utf-8"))
+
+    def published_whole(self) -> dict:
+        """The published copy opens, and holds every table of its manifest with its row count,
+        in the database and in Parquet: a reader sees one whole publication."""
+        manifest = self.manifest()
+        with duckdb.connect(str(self.published / "codi.duckdb"), read_only=True) as con:
+            assert con.execute("select run_id from meta.publish_info").fetchone()[0] == manifest["run_id"]
+            for table, spec in manifest["tables"].items():
+                assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] == spec["rows"], table
+                parquet = self.published / "parquet" / f"{table}.parquet"
+                assert con.execute("select count(*) from read_parquet(?)",
+                                   [str(parquet)]).fetchone()[0] == spec["rows"], parquet
+        return manifest
+
+    def loads(self) -> dict[str, dict]:
+        return {f"{p.parent.name}/{p.stem}": json.loads(p.read_text(encoding="utf-8"))
+                for p in (self.root / "lake" / "loads").glob("*/*.json")}
+
+    def kpi(self, kpi_id: str, fiscal_year: int) -> float:
+        with duckdb.connect(str(self.published / "codi.duckdb"), read_only=True) as con:
+            row = con.execute("""select actual from marts.mart_kpi where kpi_id = ? and fiscal_year = ?
+                                 and area_level = 'country'""", [kpi_id, fiscal_year]).fetchone()
+        return row[0] if row else 0
+
+
+def _runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
+    return list(reversed(instance.get_runs()))   # oldest first
+
+
+def _materialized(instance: dg.DagsterInstance, run_id: str) -> set[str]:
+    from orchestration.changes import materialized_in_run
+
+    return {k.to_user_string() for k in materialized_in_run(instance, run_id)}
+
+
+@pytest.fixture(scope="module")
+def ops(tmp_path_factory, demo_sources: Path, codi_env: Path) -> Ops:
+    """A copy of the demo sources, its own lake, warehouse, published folder and Dagster
+    instance, after a first full `make run`."""
+    o = Ops(tmp_path_factory.mktemp("operations"))
+    shutil.copytree(demo_sources, o.sources)
+    shutil.copytree(codi_env / "ground_truth", o.truth)
+    o.home.mkdir()
+    shutil.copyfile(PROJECT / "orchestration" / "dagster.yaml", o.home / "dagster.yaml")
+    first = o.run()
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    o.published_whole()
+    return o
+
+
+def test_a_day_of_new_records_reaches_mart_kpi(ops: Ops):
+    before = ops.manifest()
+    k2, k7 = ops.kpi("K2", 2559), ops.kpi("K7", 2559)
+    loads_before = ops.loads()
+    state = ops.advance(1)
+    day = state["history"][-1]
+    done = ops.run()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    after = ops.published_whole()
+    assert after["run_id"] != before["run_id"]
+    # The families and the council keyed in late (FY2559, the plan's last year) count in K2
+    # and K7; today's own records (FY2561) are beyond the plan's years, in the facts.
+    assert day["housing"]["late_moved_in"] > 0
+    assert ops.kpi("K2", 2559) == k2 + day["housing"]["late_moved_in"]
+    assert ops.kpi("K7", 2559) == k7 + 1
+    # The day's records are clean: the ground-truth manifest (unchanged) stays true, every
+    # table quarantines and drops exactly what it did before, and keeps the new rows.
+    loads = ops.loads()
+    for table in ("housing/projects", "housing/households", "disaster/events", "organization/councils"):
+        assert (loads[table]["quarantined"], loads[table]["duplicates"]) == \
+            (loads_before[table]["quarantined"], loads_before[table]["duplicates"]), table
+        assert loads[table]["valid"] > loads_before[table]["valid"], table
+    with duckdb.connect(str(ops.published / "codi.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_disaster_events where event_id = ?",
+                           [day["disaster"]["new_event"]]).fetchone()[0] == 1
+    # The corrected council has its new area, and the warehouse keeps its old one as history.
+    fix = day["organization"]["corrected_area_code"]
+    with duckdb.connect(ops.env["CODI_WAREHOUSE"], read_only=True) as con:
+        versions = con.execute("""select subdistrict_code, dbt_valid_to is null from snapshots.snap_council_registrations
+                                  where council_code = ? order by dbt_valid_from""", [fix["council"]]).fetchall()
+    assert versions == [(fix["from"], False), (fix["to"], True)]
+
+
+def test_a_run_with_no_change_builds_and_publishes_nothing(ops: Ops):
+    with ops.instance() as instance:
+        runs = len(_runs(instance))
+    before = ops.manifest()
+    done = ops.run()
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "nothing ingested, built or published" in done.stdout
+    with ops.instance() as instance:
+        assert len(_runs(instance)) == runs, "no Dagster run was started"
+    assert ops.manifest() == before
+
+
+def test_one_changed_source_refreshes_alone_while_a_bad_source_fails_and_alerts(ops: Ops, monkeypatch):
+    """Disaster gets a new event; finance/loans.csv arrives with a column renamed. Only the
+    disaster table and its downstream are rebuilt and published; loans fail with a message
+    naming the file, the table and the column, keep their last good load, and are alerted."""
+    day = ops.advance(1, "disaster")["history"][-1]
+    loans = ops.sources / "finance" / "loans.csv"
+    good = loans.read_bytes()
+    loans.write_bytes(good.replace(b"principal", b"principal_baht", 1))
+    lake_loans = (ops.root / "lake" / "loads" / "finance" / "loans.json").read_text(encoding="utf-8")
+    try:
+        done = ops.run()
+    finally:
+        loans.write_bytes(good)
+    assert done.returncode == 1, "a failed source makes make run exit non-zero"
+
+    with ops.instance() as instance:
+        ingest, build = _runs(instance)[-2:]
+        assert (ingest.job_name, ingest.status) == ("ingest", dg.DagsterRunStatus.FAILURE)
+        assert (build.job_name, build.status) == ("build", dg.DagsterRunStatus.SUCCESS)
+        assert _materialized(instance, ingest.run_id) == {"lake/disaster/events"}
+        failures = {e.step_key: e.dagster_event.step_failure_data
+                    for e in instance.all_logs(ingest.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)}
+        assert "lake__finance__loans" in failures
+        message = failures["lake__finance__loans"].user_failure_data.description
+        assert "finance/loans.csv" in message and "finance/loans" in message and "principal" in message
+
+        # The build ran exactly what depends on the disaster events: no other source's models.
+        from orchestration.changes import build_selection
+        from orchestration.definitions import defs
+
+        expected = {k.to_user_string() for k in build_selection(
+            defs.resolve_asset_graph(), [dg.AssetKey(["lake", "disaster", "events"])])}
+        built = _materialized(instance, build.run_id)
+        assert built == expected
+        assert "marts/fct_disaster_events" in built and "published/codi_duckdb" in built
+        assert not any(k.startswith(("staging/stg_finance", "marts/fct_loan", "staging/stg_housing"))
+                       for k in built)
+
+        # The sensors a daemon would run, evaluated on the failed ingest run as if the schedule
+        # had started it: the alert, and a build of what the other tables loaded.
+        from orchestration.defs import sensors
+
+        monkeypatch.setenv("CODI_ALERT_LOG", str(ops.alerts))   # where this test's alerts go
+        scheduled = ingest.with_tags({"codi/trigger": "schedule"})
+        failure = instance.all_logs(ingest.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
+        context = dg.build_run_status_sensor_context(
+            sensor_name="build_after_failed_ingest", dagster_event=failure.dagster_event,
+            dagster_instance=instance, dagster_run=scheduled,
+            repository_def=defs.get_repository_def()).for_run_failure()
+        request = sensors.build_after_failed_ingest(context)
+        assert {k.to_user_string() for k in request.asset_selection} == expected
+        alerts_before = ops.alerts.read_text(encoding="utf-8").count("\n")
+        sensors.alert_on_run_failure(context)
+        assert ops.alerts.read_text(encoding="utf-8").count("\n") == alerts_before + 1
+
+    assert ops.published_whole()["run_id"] == build.run_id
+    with duckdb.connect(str(ops.published / "codi.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_disaster_events where event_id = ?",
+                           [day["disaster"]["new_event"]]).fetchone()[0] == 1
+    # The bad table keeps its last good load; make run's alert names the run, step and column.
+    assert (ops.root / "lake" / "loads" / "finance" / "loans.json").read_text(encoding="utf-8") == lake_loans
+    alerts = [json.loads(line) for line in ops.alerts.read_text(encoding="utf-8").splitlines()]
+    mine = [a for a in alerts if a["run_id"] == ingest.run_id]
+    assert mine and mine[0]["job"] == "ingest"
+    step = next(s for s in mine[0]["failed_steps"] if s["step"] == "lake__finance__loans")
+    assert step["file"] == "finance/loans.csv" and step["table"] == "finance/loans"
+    assert "principal" in step["error"]
+
+
+def _killed_at(ops: Ops, marker: str) -> subprocess.Popen:
+    """Start `make run` and SIGKILL its whole process group when `marker` shows in its log."""
+    run = subprocess.Popen([sys.executable, "-m", "orchestration.run", "--log-level", "INFO"],
+                           cwd=PROJECT, env=ops.env, start_new_session=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    caught, log = threading.Event(), []
+
+    def watch():
+        for line in run.stdout:
+            log.append(line)
+            if marker in line:
+                caught.set()
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        assert caught.wait(timeout=900), f"never reached {marker!r}:\n" + "".join(log[-30:])
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=60)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == -signal.SIGKILL
+    time.sleep(1)   # the killed step processes are gone before anyone looks
+    return run
+
+
+def test_runs_killed_during_dbt_and_during_publish_leave_the_publication_whole(ops: Ops):
+    """A day of repayments arrives. The run is killed while dbt builds, the next one while it
+    copies the marts out; the publication stays the last good one, whole, and the run after
+    that publishes the repayments without anyone cleaning up."""
+    before = ops.published_whole()
+    with duckdb.connect(str(ops.published / "codi.duckdb"), read_only=True) as con:
+        paid_before = con.execute("select count(paid_date) from marts.fct_loan_repayments").fetchone()[0]
+    paid = ops.advance(1, "finance")["history"][-1]["finance"]["repayments_paid"]
+    # dbt has built some models and not the rest.
+    _killed_at(ops, "OK created sql table model intermediate.")
+    assert ops.published_whole() == before
+
+    # Nothing changed in the sources since, but the repayments loaded by the killed run were
+    # never published: the next run builds them, and is killed copying the marts.
+    _killed_at(ops, "copy marts.")
+    assert ops.published_whole() == before
+
+    done = ops.run()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "was killed: marked failed" in done.stdout
+    after = ops.published_whole()
+    assert after["run_id"] != before["run_id"]
+    with duckdb.connect(str(ops.published / "codi.duckdb"), read_only=True) as con:
+        assert con.execute("select count(paid_date) from marts.fct_loan_repayments").fetchone()[0] \
+            == paid_before + paid
+    with ops.instance() as instance:
+        # The killed runs are in the history as failed, not running forever; the repayments
+        # were loaded once, by the first killed run.
+        assert not [r.run_id for r in _runs(instance) if r.status == dg.DagsterRunStatus.STARTED]
+        ingests = [r for r in _runs(instance) if r.job_name == "ingest"]
+        assert _materialized(instance, ingests[-1].run_id) == {"lake/finance/repayments"}
+        builds = [r.status for r in _runs(instance) if r.job_name == "build"][-3:]
+        assert builds == [dg.DagsterRunStatus.FAILURE] * 2 + [dg.DagsterRunStatus.SUCCESS]
+    assert not list(ops.published.glob(".*.tmp*")), "the killed runs' leftovers are cleaned up"
+
+
+def test_source_sensor_and_schedule_ask_for_the_changed_table_once(ops: Ops, monkeypatch):
+    """What the daemon would do: nothing while the sources match the lake; after a new disaster
+    event, an ingest of that table alone, under one run key however often the sensor looks."""
+    from orchestration.definitions import defs
+
+    for name in ("CODI_SOURCES_DIR", "CODI_GROUND_TRUTH_DIR", "CODI_LAKE_DIR", "CODI_WAREHOUSE",
+                 "CODI_PUBLISH_DIR", "CODI_ALERT_LOG"):
+        monkeypatch.setenv(name, ops.env[name])
+    sensor = defs.resolve_sensor_def("source_files_changed")
+    schedule = defs.resolve_schedule_def("daily_refresh_0200_bangkok")
+    repo = defs.get_repository_def()
+    with ops.instance() as instance:
+        quiet = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, repository_def=repo))
+        assert not quiet.run_requests and "No source file changed" in quiet.skip_message
+        ops.advance(1, "disaster")
+        ticks = [sensor.evaluate_tick(dg.build_sensor_context(instance=instance, repository_def=repo))
+                 for _ in range(2)]
+        for tick in ticks:
+            [request] = tick.run_requests
+            assert [k.to_user_string() for k in request.asset_selection] == ["lake/disaster/events"]
+        assert ticks[0].run_requests[0].run_key == ticks[1].run_requests[0].run_key
+        scheduled = schedule.evaluate_tick(dg.build_schedule_context(instance=instance, repository_def=repo))
+        [request] = scheduled.run_requests
+        assert [k.to_user_string() for k in request.asset_selection] == ["lake/disaster/events"]
