@@ -48,7 +48,7 @@ demo-sources: setup
 # Incremental: only the sources whose files changed since their last load, and what depends on
 # them (README, "Daily operations"). FULL=1 ingests and rebuilds everything.
 run: demo-sources
-	$(RUN) python -m orchestration.run $(if $(FULL),--full)
+	$(RUN) python -m orchestration.run $(if $(FULL),--full) --log-file logs/run.log
 
 # Headless Chromium for the report tests: Debian's package, installed only where it is missing.
 browser:

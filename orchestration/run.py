@@ -10,9 +10,11 @@ Usage: python -m orchestration.run [--full | --select ASSET_KEY ...] [--log-leve
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -95,18 +97,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--select", nargs="*", help="asset keys such as marts/dim_area: run just "
                         "these, in one run of daily_refresh, without looking at what changed")
     parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
+    parser.add_argument("--log-file", type=Path, help="send the steps' output (dbt's log, "
+                        "warnings) to this file instead of the terminal; the summary still prints")
     args = parser.parse_args(argv)
+    if not os.environ.get("CODI_PSEUDONYM_KEY"):
+        print("Note: CODI_PSEUDONYM_KEY is not set, so pseudonyms use the fixed demo key. "
+              "Set it before loading real data.")
 
     def _job(name: str) -> Callable[[], dg.JobDefinition]:
         return dg.reconstructable({"ingest": _ingest_job, "build": _build_job,
                                    "daily_refresh": _daily_refresh_job}[name])
 
-    started = time.monotonic()
     with dg.DagsterInstance.get() as instance:
         def execute(name, keys, tags):
-            return dg.execute_job(
-                _job(name), instance=instance, tags=tags, asset_selection=keys,
-                run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}})
+            print(f"Running {name} ({len(keys)} assets)" +
+                  (f"; step output in {args.log_file}" if args.log_file else "") + " ...", flush=True)
+            with _output_to(args.log_file):
+                return dg.execute_job(
+                    _job(name), instance=instance, tags=tags, asset_selection=keys,
+                    run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}})
 
         if args.select:
             keys = [dg.AssetKey.from_user_string(k) for k in args.select]
@@ -118,11 +127,35 @@ def main(argv: list[str] | None = None) -> int:
                   "published: nothing ingested, built or published.")
         for run in (result.ingest, result.build):
             if run is not None:
-                summary.print_run(run, instance, time.monotonic() - started)
+                summary.print_run(run, instance)
         alert_failed_runs(instance, result)
     summary.print_warehouse()
     summary.print_published(result.run_id)  # ends with the path of the reports' index
     return 0 if result.success else 1
+
+
+@contextlib.contextmanager
+def _output_to(path: Path | None) -> Iterator[None]:
+    """Point this process's stdout and stderr (and so its step processes') at `path`."""
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "a", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
 
 
 def _ingest_job() -> dg.JobDefinition:

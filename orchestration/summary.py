@@ -8,9 +8,13 @@ import dagster as dg
 from orchestration import settings
 
 
-def print_run(result: dg.ExecuteJobResult, instance: dg.DagsterInstance, seconds: float) -> None:
+def print_run(result: dg.ExecuteJobResult, instance: dg.DagsterInstance) -> None:
     status = "succeeded" if result.success else "FAILED"
-    print(f"\nRun {result.run_id} {status} in {seconds:.0f} s "
+    run = instance.get_run_by_id(result.run_id)
+    stats = instance.get_run_stats(result.run_id)
+    took = (f" in {stats.end_time - stats.start_time:.0f} s"
+            if stats.start_time and stats.end_time else "")
+    print(f"\n{run.job_name if run else 'Run'} run {result.run_id} {status}{took} "
           f"(DAGSTER_HOME={instance.root_directory}; see it with `make ui`).")
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:

@@ -103,39 +103,6 @@ def ops(tmp_path_factory, demo_sources: Path, codi_env: Path) -> Ops:
     return o
 
 
-def test_a_day_of_new_records_reaches_mart_kpi(ops: Ops):
-    before = ops.manifest()
-    k2, k7 = ops.kpi("K2", 2559), ops.kpi("K7", 2559)
-    loads_before = ops.loads()
-    state = ops.advance(1)
-    day = state["history"][-1]
-    done = ops.run()
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    after = ops.published_whole()
-    assert after["run_id"] != before["run_id"]
-    # The families and the council keyed in late (FY2559, the plan's last year) count in K2
-    # and K7; today's own records (FY2561) are beyond the plan's years, in the facts.
-    assert day["housing"]["late_moved_in"] > 0
-    assert ops.kpi("K2", 2559) == k2 + day["housing"]["late_moved_in"]
-    assert ops.kpi("K7", 2559) == k7 + 1
-    # The day's records are clean: the ground-truth manifest (unchanged) stays true, every
-    # table quarantines and drops exactly what it did before, and keeps the new rows.
-    loads = ops.loads()
-    for table in ("housing/projects", "housing/households", "disaster/events", "organization/councils"):
-        assert (loads[table]["quarantined"], loads[table]["duplicates"]) == \
-            (loads_before[table]["quarantined"], loads_before[table]["duplicates"]), table
-        assert loads[table]["valid"] > loads_before[table]["valid"], table
-    with duckdb.connect(str(ops.published / "codi.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from marts.fct_disaster_events where event_id = ?",
-                           [day["disaster"]["new_event"]]).fetchone()[0] == 1
-    # The corrected council has its new area, and the warehouse keeps its old one as history.
-    fix = day["organization"]["corrected_area_code"]
-    with duckdb.connect(ops.env["CODI_WAREHOUSE"], read_only=True) as con:
-        versions = con.execute("""select subdistrict_code, dbt_valid_to is null from snapshots.snap_council_registrations
-                                  where council_code = ? order by dbt_valid_from""", [fix["council"]]).fetchall()
-    assert versions == [(fix["from"], False), (fix["to"], True)]
-
-
 def test_a_run_with_no_change_builds_and_publishes_nothing(ops: Ops):
     with ops.instance() as instance:
         runs = len(_runs(instance))
@@ -242,19 +209,23 @@ def _killed_at(ops: Ops, marker: str) -> subprocess.Popen:
     return run
 
 
-def test_runs_killed_during_dbt_and_during_publish_leave_the_publication_whole(ops: Ops):
-    """A day of repayments arrives. The run is killed while dbt builds, the next one while it
+def test_a_day_of_new_records_survives_kills_during_dbt_and_publish_and_reaches_mart_kpi(ops: Ops):
+    """A day of new records arrives. The run is killed while dbt builds, the next one while it
     copies the marts out; the publication stays the last good one, whole, and the run after
-    that publishes the repayments without anyone cleaning up."""
+    that publishes the day's records, without anyone cleaning up. (One test, so that the suite
+    pays for one build of the day, not two.)"""
     before = ops.published_whole()
+    k2, k7 = ops.kpi("K2", 2559), ops.kpi("K7", 2559)
+    loads_before = ops.loads()
     with duckdb.connect(str(ops.published / "codi.duckdb"), read_only=True) as con:
         paid_before = con.execute("select count(paid_date) from marts.fct_loan_repayments").fetchone()[0]
-    paid = ops.advance(1, "finance")["history"][-1]["finance"]["repayments_paid"]
+    day = ops.advance(1)["history"][-1]
+    paid = day["finance"]["repayments_paid"]
     # dbt has built some models and not the rest.
     _killed_at(ops, "OK created sql table model intermediate.")
     assert ops.published_whole() == before
 
-    # Nothing changed in the sources since, but the repayments loaded by the killed run were
+    # Nothing changed in the sources since, but the records loaded by the killed run were
     # never published: the next run builds them, and is killed copying the marts.
     _killed_at(ops, "copy marts.")
     assert ops.published_whole() == before
@@ -267,12 +238,34 @@ def test_runs_killed_during_dbt_and_during_publish_leave_the_publication_whole(o
     with duckdb.connect(str(ops.published / "codi.duckdb"), read_only=True) as con:
         assert con.execute("select count(paid_date) from marts.fct_loan_repayments").fetchone()[0] \
             == paid_before + paid
+        assert con.execute("select count(*) from marts.fct_disaster_events where event_id = ?",
+                           [day["disaster"]["new_event"]]).fetchone()[0] == 1
+    # The families and the council keyed in late (FY2559, the plan's last year) count in K2
+    # and K7; today's own records (FY2561) are beyond the plan's years, in the facts.
+    assert day["housing"]["late_moved_in"] > 0
+    assert ops.kpi("K2", 2559) == k2 + day["housing"]["late_moved_in"]
+    assert ops.kpi("K7", 2559) == k7 + 1
+    # The day's records are clean: the ground-truth manifest (unchanged) stays true, every
+    # table quarantines and drops exactly what it did before, and keeps the new rows.
+    loads = ops.loads()
+    for table in ("housing/projects", "housing/households", "disaster/events", "organization/councils"):
+        assert (loads[table]["quarantined"], loads[table]["duplicates"]) == \
+            (loads_before[table]["quarantined"], loads_before[table]["duplicates"]), table
+        assert loads[table]["valid"] > loads_before[table]["valid"], table
+    # The corrected council has its new area, and the warehouse keeps its old one as history.
+    fix = day["organization"]["corrected_area_code"]
+    with duckdb.connect(ops.env["CODI_WAREHOUSE"], read_only=True) as con:
+        versions = con.execute("""select subdistrict_code, dbt_valid_to is null from snapshots.snap_council_registrations
+                                  where council_code = ? order by dbt_valid_from""", [fix["council"]]).fetchall()
+    assert versions == [(fix["from"], False), (fix["to"], True)]
     with ops.instance() as instance:
-        # The killed runs are in the history as failed, not running forever; the repayments
-        # were loaded once, by the first killed run.
+        # The killed runs are in the history as failed, not running forever; the day's tables
+        # were loaded once, by the first killed run, and the untouched ones not at all.
         assert not [r.run_id for r in _runs(instance) if r.status == dg.DagsterRunStatus.STARTED]
         ingests = [r for r in _runs(instance) if r.job_name == "ingest"]
-        assert _materialized(instance, ingests[-1].run_id) == {"lake/finance/repayments"}
+        loaded = _materialized(instance, ingests[-1].run_id)
+        assert {"lake/finance/repayments", "lake/disaster/events"} <= loaded
+        assert "lake/welfare/members" not in loaded
         builds = [r.status for r in _runs(instance) if r.job_name == "build"][-3:]
         assert builds == [dg.DagsterRunStatus.FAILURE] * 2 + [dg.DagsterRunStatus.SUCCESS]
     assert not list(ops.published.glob(".*.tmp*")), "the killed runs' leftovers are cleaned up"
