@@ -39,6 +39,9 @@ REPAIRS = "_repairs"
 # (beyond, pass 2 reads them again). Two of the largest loads run side by side within 2 GB.
 CHUNK_ROWS = 200_000
 KEEP_ROWS = 200_000
+# A table whose files suddenly hold less than this share of the last good load's rows is taken
+# for a broken export (a truncated file, a filtered query), not for news: the load stops.
+MIN_SHARE_OF_LAST_LOAD = 0.5
 QUARANTINE_COLUMNS = [SOURCE_FILE, SOURCE_ROW, LOAD_ID, "row_key", "reason_codes", "columns",
                       "values", "message", "original_row"]
 # The order repair codes are listed in `_repairs` (docs/lake.md).
@@ -530,6 +533,18 @@ def process(spec: TableSpec, raw: RawTable, exact: np.ndarray, superseded: np.nd
                  int(exact.sum()))
 
 
+def _refuse_a_shrunken_table(spec: TableSpec, lake_dir: Path, scans: list) -> None:
+    last = read_reconciliation(lake_dir, spec.source, spec.table)
+    rows = sum(s.rows for s in scans)
+    if last is not None and last.rows_read and rows < last.rows_read * MIN_SHARE_OF_LAST_LOAD:
+        files = ", ".join(s.rel for s in scans) if len(scans) <= 3 else spec.pattern
+        raise SourceError(
+            f"{rows:,} data rows where the last good load ({last.load_id}) read "
+            f"{last.rows_read:,}: more than {1 - MIN_SHARE_OF_LAST_LOAD:.0%} of the rows are gone. "
+            f"If the export really shrank, delete lake/loads/{spec.source}/{spec.table}.json and "
+            f"run again", file=files, table=spec.name)
+
+
 def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
                boundaries: Path, now: dt.datetime | None = None) -> Reconciliation:
     """Load one source table into the lake; returns its reconciliation. Pure: paths and the
@@ -551,6 +566,7 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
     if sum(s.rows for s in scans) == 0 and not any(s.raw is not None and len(s.raw.malformed)
                                                    for s in scans):
         raise SourceError("no data rows in any file", file=spec.pattern, table=spec.name)
+    _refuse_a_shrunken_table(spec, lake_dir, scans)
     load_id = load_id_for(hashes, now)
     dups = find_duplicates(spec, scans)
     offsets = np.cumsum([0] + [s.rows for s in scans])

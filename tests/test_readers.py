@@ -91,6 +91,10 @@ def _kept(tmp_path: Path, name: str, before: bytes, load_id: str) -> None:
     ("council_code,subdistrict_code,registered_date,status\r\nCC0001,500108,05/01/2556,จดแจ้งแล้ว\r\n"
      .encode("cp874"),
      ("organization/councils.csv", "not UTF-8 with BOM", "row 2", "column 'status'")),
+    # more than half the rows gone since the last good load: a truncated export, not news
+    ("council_code,subdistrict_code,registered_date,status\r\nCC0001,500108,05/01/2556,จดแจ้งแล้ว\r\n",
+     ("organization/councils.csv", "organization/councils", "1 data rows where the last good load",
+      "read 3: more than 50% of the rows are gone")),
 ])
 def test_table_level_problems_name_file_row_column_and_keep_the_last_load(tmp_path, bad, where):
     name = "organization/councils"
