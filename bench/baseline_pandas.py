@@ -28,8 +28,8 @@ from geothai.abolished import abolished_areas, match_abolished
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 PLAN_YEARS = range(2555, 2560)
 
-# Column kinds, per table: what each column is and how it is checked.
-REQ = "required"
+# Per table: where it is, its key, each column's kind (how it is parsed and checked), the
+# required and allowed values, its parent and where its area comes from.
 TABLES = {
     "housing/projects": dict(
         fmt="sqlite", file="housing/baan_mankong.sqlite", sqlite="projects", key=["project_code"],
@@ -168,15 +168,14 @@ RULES = {
 # -- reading -------------------------------------------------------------------------------------
 
 def _text(value):
-    """A cell as text: whole floats without `.0`, dates as ISO."""
+    """A cell as text: whole floats without `.0`, a date (or a midnight timestamp) as ISO."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
     if hasattr(value, "isoformat"):
-        return value.isoformat()[:10] if len(value.isoformat()) > 10 and value.isoformat().endswith("T00:00:00") else value.isoformat()
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
     return str(value)
 
 
@@ -429,9 +428,8 @@ def check_table(name: str, spec: dict, raw: pd.DataFrame, areas: Areas, parents:
         bad |= invalid.fillna(False).astype(bool)
     for col, allowed in spec.get("allowed", {}).items():
         bad |= text[col].notna() & ~text[col].isin(allowed)
-    for col in ("fiscal_year",):
-        if col in text and col not in spec["cols"]:
-            data[col] = pd.to_numeric(text[col])
+    if "fiscal_year" in text and "fiscal_year" not in spec["cols"]:    # a workbook's, from its name
+        data["fiscal_year"] = pd.to_numeric(text["fiscal_year"])
     if name in RULES:
         bad |= RULES[name](data).fillna(False).astype(bool)
     if name == "welfare/funds":
