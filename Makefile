@@ -19,6 +19,7 @@ help:
 	@echo "make test   set up and run the tests"
 	@echo "make ui     the Dagster UI on http://127.0.0.1:3000"
 	@echo "make trace KPI=K2 FY=2556 AREA=10   the source rows behind one figure of mart_kpi"
+	@echo "make bench  the national-scale benchmark: pipeline, pandas baseline and DuckDB floor (bench/README.md)"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
