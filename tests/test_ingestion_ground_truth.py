@@ -103,15 +103,12 @@ def compare(lake: Path, manifest: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def ingested(codi_env: Path, demo_sources: Path):
-    """Materialise every ingestion asset (and its blocking checks) on the demo sources."""
-    import dagster as dg
-
-    from orchestration.defs.ingestion import ingestion_assets, ingestion_checks
-
-    result = dg.materialize([*ingestion_assets, *ingestion_checks],
-                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    return result
+def ingested(pipeline):
+    """The session's `ingest` run (conftest's `pipeline`): every ingestion asset and its blocking
+    check materialised on the demo sources into the session's lake. Reused rather than run again,
+    so that the lake's current loads stay the ones the warehouse was built from (the trace tests
+    rely on that)."""
+    return pipeline.ingest
 
 
 def test_every_defect_caught_and_no_clean_row_quarantined(ingested, codi_env: Path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import os
 import subprocess
 import sys
 from datetime import date
@@ -126,8 +127,10 @@ def _env() -> dict[str, str]:
 
 
 def test_make_trace_runs_the_cli_with_the_figure_asked_for():
-    run = subprocess.run(["make", "-n", "trace", "KPI=K2", "FY=2556", "AREA=10"],
-                         capture_output=True, text=True, cwd=settings.PROJECT_ROOT, timeout=60)
+    # Not as a sub-make of `make test`: that would add "Entering/Leaving directory" lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    run = subprocess.run(["make", "--no-print-directory", "-n", "trace", "KPI=K2", "FY=2556", "AREA=10"],
+                         capture_output=True, text=True, cwd=settings.PROJECT_ROOT, timeout=60, env=env)
     assert run.returncode == 0, run.stderr
     command = run.stdout.strip().splitlines()[-1]
     assert "python -m orchestration.trace --kpi K2 --fy 2556 --area 10" in command
