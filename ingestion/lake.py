@@ -4,7 +4,6 @@ holds only its current load, swapped in whole so that a reader never sees half a
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -51,8 +50,3 @@ def write_parts_atomic(parts: Iterable[pa.Table], schema: pa.Schema, folder: Pat
         if tmp.exists():
             tmp.unlink()
     return folder / DATA_FILE
-
-
-def remove_table(folder: Path) -> None:
-    if folder.exists():
-        shutil.rmtree(folder)
