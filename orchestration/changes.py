@@ -20,8 +20,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingestion.load import read_reconciliation
-from ingestion.readers import sha256_file
 from orchestration import settings
 
 REFERENCE_TABLES = ("areas", "abolished_codes", "boundaries")
@@ -79,6 +77,8 @@ class _HashCache:
         hit = self.entries.get(key)
         if hit and hit[0] == stat.st_size and hit[1] == stat.st_mtime_ns:
             return hit[2]
+        from ingestion.readers import sha256_file   # pandas: not at the code location's import
+
         digest = sha256_file(path)
         self.entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
         self.dirty = True
@@ -123,6 +123,7 @@ def detect(instance: dg.DagsterInstance | None = None, full: bool = False,
     import geothai
 
     import schemas
+    from ingestion.load import read_reconciliation
 
     sources_dir = Path(sources_dir or settings.sources_dir())
     lake_dir = Path(lake_dir or settings.lake_dir())

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-import pandera.pandas as pa
-
-from ingestion import normalise
+# pandas and pandera are imported when a schema is first built, not here: the Dagster code
+# location imports this registry for names and thresholds only, and must load quickly.
+if TYPE_CHECKING:
+    import pandas as pd
+    import pandera.pandas as pa
 
 # Reason codes. The first block is docs/lake.md's list; the second covers checks the demo's
 # defects do not exercise but real exports need.
@@ -77,18 +79,40 @@ class Col:
 
 # -- checks ----------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class ReasonCheck:
+    """A check named with its reason code, made into a pandera check when the table's schema is
+    built. A check across columns records the columns it blames (`columns`), so that the
+    quarantine can name them."""
+
+    code: str
+    fn: Callable
+    columns: tuple[str, ...] = ()
+    ignore_na: bool = True
+    message: str | None = None
+
+    def to_pandera(self) -> pa.Check:
+        import pandera.pandas as pa
+
+        check = pa.Check(self.fn, name=self.code, error=self.message or REASONS[self.code],
+                         ignore_na=self.ignore_na)
+        check.blamed_columns = self.columns
+        return check
+
+
 def reason_check(code: str, fn: Callable, *, columns: Sequence[str] = (), ignore_na: bool = True,
-                 message: str | None = None) -> pa.Check:
-    """A pandera check named with its reason code. A check across columns records the columns
-    it blames (`columns`), so that the quarantine can name them."""
+                 message: str | None = None) -> ReasonCheck:
     assert code in REASONS, code
-    check = pa.Check(fn, name=code, error=message or REASONS[code], ignore_na=ignore_na)
-    check.blamed_columns = tuple(columns)
-    return check
+    return ReasonCheck(code, fn, tuple(columns), ignore_na, message)
 
 
 def citizen_id_valid(s: pd.Series) -> pd.Series:
     """13 digits whose last is the check digit: (11 - sum(d_i * (13 - i)) mod 11) mod 10."""
+    import numpy as np
+    import pandas as pd
+
+    from ingestion import normalise
+
     text = normalise.digits_only(s)
     ok = normalise.matches(text, r"\d{13}")
     out = pd.Series(False, index=s.index)
@@ -100,7 +124,9 @@ def citizen_id_valid(s: pd.Series) -> pd.Series:
     return out
 
 
-def _text_checks(col: Col) -> list[pa.Check]:
+def _text_checks(col: Col) -> list[ReasonCheck]:
+    from ingestion import normalise
+
     checks = []
     if col.required:
         checks.append(reason_check("value_missing", lambda s: s.notna(), ignore_na=False,
@@ -132,7 +158,7 @@ def _text_checks(col: Col) -> list[pa.Check]:
     return checks
 
 
-def _typed_checks(col: Col) -> list[pa.Check]:
+def _typed_checks(col: Col) -> list[ReasonCheck]:
     checks = []
     if col.kind in (COUNT, AMOUNT, RATE) and col.nonnegative:
         checks.append(reason_check("amount_negative", lambda s: s >= 0))
@@ -149,18 +175,24 @@ TYPED_DTYPES = {
 }
 
 
-def text_schema(name: str, columns: Sequence[Col], checks: Sequence[pa.Check] = ()) -> pa.DataFrameSchema:
+def _pandera(checks: Sequence[ReasonCheck]) -> list[pa.Check]:
+    return [check.to_pandera() for check in checks]
+
+
+def text_schema(name: str, columns: Sequence[Col], checks: Sequence[ReasonCheck] = ()) -> pa.DataFrameSchema:
+    import pandera.pandas as pa
+
     return pa.DataFrameSchema(
-        {c.name: pa.Column("str", nullable=True, checks=_text_checks(c)) for c in columns},
-        checks=list(checks), name=f"{name} (text)", strict=False, coerce=False)
+        {c.name: pa.Column("str", nullable=True, checks=_pandera(_text_checks(c))) for c in columns},
+        checks=_pandera(checks), name=f"{name} (text)", strict=False, coerce=False)
 
 
-def typed_schema(name: str, columns: Sequence[Col], checks: Sequence[pa.Check] = (),
-                 extra: dict[str, pa.Column] | None = None) -> pa.DataFrameSchema:
-    spec = {c.name: pa.Column(TYPED_DTYPES[c.kind], nullable=True, checks=_typed_checks(c))
+def typed_schema(name: str, columns: Sequence[Col], checks: Sequence[ReasonCheck] = ()) -> pa.DataFrameSchema:
+    import pandera.pandas as pa
+
+    spec = {c.name: pa.Column(TYPED_DTYPES[c.kind], nullable=True, checks=_pandera(_typed_checks(c)))
             for c in columns}
-    spec.update(extra or {})
-    return pa.DataFrameSchema(spec, checks=list(checks), name=f"{name} (typed)", strict=False,
+    return pa.DataFrameSchema(spec, checks=_pandera(checks), name=f"{name} (typed)", strict=False,
                               coerce=False)
 
 
@@ -200,10 +232,8 @@ class TableSpec:
     format: str                       # sqlite, xlsx, csv, ndjson, geojson
     columns: tuple[Col, ...]
     key: tuple[str, ...]
-    text: pa.DataFrameSchema = None   # built in __post_init__ unless given
-    typed: pa.DataFrameSchema = None
-    table_checks: tuple[pa.Check, ...] = ()    # cross-column checks on the typed frame
-    text_checks: tuple[pa.Check, ...] = ()     # row-kind checks on the text frame (total rows)
+    table_checks: tuple[ReasonCheck, ...] = ()    # cross-column checks on the typed frame
+    text_checks: tuple[ReasonCheck, ...] = ()     # row-kind checks on the text frame (total rows)
     areas: Areas | None = None
     parent: Parent | None = None
     latest_by: str | None = None      # which record of a key is the latest (else file order)
@@ -213,12 +243,15 @@ class TableSpec:
     derived: dict[str, str] = field(default_factory=dict)   # column -> how (see ingestion.load)
     skip_after: tuple[str, ...] = ("total_row",)    # a row with these reasons gets no other check
 
-    def __post_init__(self) -> None:
-        name = f"{self.source}/{self.table}"
-        if self.text is None:
-            self.text = text_schema(name, self.columns, self.text_checks)
-        if self.typed is None:
-            self.typed = typed_schema(name, self.columns, self.table_checks)
+    @cached_property
+    def text(self) -> pa.DataFrameSchema:
+        """The text schema (pandera), built on first use."""
+        return text_schema(self.name, self.columns, self.text_checks)
+
+    @cached_property
+    def typed(self) -> pa.DataFrameSchema:
+        """The typed schema (pandera), built on first use."""
+        return typed_schema(self.name, self.columns, self.table_checks)
 
     @property
     def name(self) -> str:

@@ -5,19 +5,25 @@ that the load reconciles and that its quarantined share is within the table's th
 The assets share nothing but the read-only sources, so they run in parallel; only dbt, which
 depends on them through its sources (same keys), writes the warehouse."""
 
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 import schemas
-from ingestion.load import Reconciliation, load_table, loads_path, read_reconciliation
-from ingestion.readers import SourceError
 from orchestration import settings
 from schemas.base import REASONS, TableSpec
+
+# ingestion.load (pandas, pandera, pyarrow) is imported inside the step functions: the code
+# location loads in every Dagster process, and most of them never load a table.
+if TYPE_CHECKING:
+    from ingestion.load import Reconciliation
 
 CHECK_NAME = "reconciled_within_threshold"
 
 
-def _metadata(rec: Reconciliation, spec: TableSpec) -> dict:
+def _metadata(rec: "Reconciliation", spec: TableSpec) -> dict:
+    from ingestion.load import loads_path
+
     reasons = dg.MetadataValue.table(
         records=[dg.TableRecord({"reason_code": code, "rows": n, "meaning": REASONS.get(code, "")})
                  for code, n in rec.reasons.items()],
@@ -64,6 +70,9 @@ def _asset(spec: TableSpec) -> dg.AssetsDefinition:
         metadata={"quarantine_threshold": spec.threshold, "file_pattern": spec.pattern},
     )
     def _load(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        from ingestion.load import load_table
+        from ingestion.readers import SourceError
+
         try:
             rec = load_table(spec, settings.sources_dir(), settings.lake_dir(),
                              settings.pseudonym_key(), settings.BOUNDARIES_DIR / "subdistricts.geojson")
@@ -90,6 +99,8 @@ def _check(spec: TableSpec) -> dg.AssetChecksDefinition:
                     f"{spec.threshold:.0%} of the rows are quarantined.",
     )
     def _reconciles() -> dg.AssetCheckResult:
+        from ingestion.load import read_reconciliation
+
         rec = read_reconciliation(settings.lake_dir(), spec.source, spec.table)
         if rec is None:
             return dg.AssetCheckResult(passed=False, description=f"no load of {spec.name} yet")

@@ -13,10 +13,12 @@ import dagster as dg
 from orchestration import changes
 
 # Two steps at a time on the two cores. Each step process is forked from a server that has
-# already imported the code location, instead of importing dagster, dbt and pandera afresh.
+# already imported the code location and the load (pandas, pandera, pyarrow: the code location
+# itself does not import them), instead of importing them afresh in every step.
 EXECUTION = {"execution": {"config": {"multiprocess": {
     "max_concurrent": 2,
-    "start_method": {"forkserver": {"preload_modules": ["orchestration.definitions"]}},
+    "start_method": {"forkserver": {"preload_modules": ["orchestration.definitions",
+                                                        "ingestion.load"]}},
 }}}}
 
 LAKE = dg.AssetSelection.key_prefixes(["lake"])

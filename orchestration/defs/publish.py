@@ -7,7 +7,10 @@ import dagster as dg
 
 from orchestration import settings
 from orchestration.defs.dbt import codi_dbt_models, dbt_project
-from publishing import database, geo, marts, reports
+from publishing import database
+
+# geo, marts and reports (pandas, shapely, plotly) are imported in the steps that use them: the
+# code location is loaded by every Dagster process and should load quickly.
 
 GROUP = "published"
 # Every mart dbt builds, read from the dbt assets themselves: a new mart is published without a
@@ -47,6 +50,8 @@ def published_codi_duckdb(context: dg.AssetExecutionContext) -> dg.MaterializeRe
 def published_geo() -> dg.MaterializeResult:
     import duckdb
 
+    from publishing import geo, marts
+
     out = settings.publish_dir() / "geo"
     with duckdb.connect(str(settings.publish_dir() / database.DATABASE_FILE), read_only=True) as con:
         summary = geo.export(con, marts.discover(con), settings.BOUNDARIES_DIR, out)
@@ -64,6 +69,8 @@ def published_geo() -> dg.MaterializeResult:
           description="The area reports: a static HTML site in Thai (national page with maps and the "
                       "plan's indicators, one page per province) that opens from a folder, offline.")
 def published_reports() -> dg.MaterializeResult:
+    from publishing import reports
+
     out = settings.publish_dir() / "reports"
     built = reports.build(settings.publish_dir() / database.DATABASE_FILE, settings.BOUNDARIES_DIR,
                           out, dbt_manifest=dbt_project.manifest_path)
