@@ -91,6 +91,18 @@ def test_data_docs_and_dbt_docs_are_published_and_linked(pipeline, codi_env):
     assert metadata["ge_suites"].value == len(quality.SUITES)
 
 
+def test_dbt_docs_are_kept_until_the_project_or_the_columns_change(pipeline, codi_env):
+    """The next run with the same manifest and warehouse columns reuses the page; a change to
+    either regenerates it."""
+    dbt_docs = codi_env / "published" / "docs" / "dbt"
+    key = quality.dbt_docs_key()
+    kept = quality.reusable_dbt_docs(dbt_docs, key)
+    metadata = _materializations(pipeline)["published/docs"].metadata
+    assert kept is not None and kept["invocation_id"] == metadata["dbt_docs_invocation_id"].value
+    assert quality.reusable_dbt_docs(dbt_docs, {**key, "catalog_sha256": "0" * 64}) is None
+    assert quality.reusable_dbt_docs(dbt_docs, {**key, "manifest_sha256": "0" * 64}) is None
+
+
 def test_dbt_materialisations_record_commit_invocation_and_row_count(pipeline, warehouse):
     head = subprocess.run(["git", "-C", str(settings.PROJECT_ROOT), "rev-parse", "HEAD"],
                           capture_output=True, text=True).stdout.strip()

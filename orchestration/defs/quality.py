@@ -114,6 +114,39 @@ def read_only_profiles_dir(target: Path) -> Path:
     return target
 
 
+DBT_DOCS_KEY_FILE = "docs_key.json"
+
+
+def dbt_docs_key() -> dict[str, str]:
+    """What the dbt docs are made of: the prepared manifest (models, descriptions, tests, dbt's
+    version) and the catalog (the warehouse's tables, columns and types). Neither changes on a
+    daily run that only brings new rows, so the docs need not be regenerated then."""
+    import hashlib
+
+    import duckdb
+
+    from orchestration.dbt_project import dbt_project
+
+    with duckdb.connect(str(settings.warehouse_path()), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name, data_type, ordinal_position "
+            "from information_schema.columns order by all").fetchall()
+    return {"manifest_sha256": hashlib.sha256(Path(dbt_project.manifest_path).read_bytes()).hexdigest(),
+            "catalog_sha256": hashlib.sha256(repr(columns).encode("utf-8")).hexdigest()}
+
+
+def reusable_dbt_docs(previous: Path, key: dict[str, str]) -> dict[str, Any] | None:
+    """The invocation that made the published dbt docs in `previous` if they were made from the
+    same manifest and catalog as `key`, else None."""
+    try:
+        stored = json.loads((previous / DBT_DOCS_KEY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stored.get("key") != key or not (previous / "index.html").is_file():
+        return None
+    return stored.get("invocation")
+
+
 def generate_dbt_docs(dbt: DbtCliResource, out_dir: Path, meanwhile=None) -> dict[str, Any]:
     """`dbt docs generate --static` on the read-only profile, into `out_dir/index.html` (one
     file holding manifest and catalog: it opens from a folder). `meanwhile` runs while dbt
@@ -213,7 +246,8 @@ def lake_loads() -> list[dict[str, Any]]:
     deps=[dg.AssetKey.from_user_string(k) for k in DBT_KEYS if k.split("/")[0] in ("marts", "audit")],
     description="GE Data Docs (the quality suites and their recent results) and the dbt docs "
                 "(every model, column and its lineage) in published/docs/, rebuilt on each run "
-                "after the marts pass their blocking checks.",
+                "after the marts pass their blocking checks; the dbt docs are regenerated only "
+                "when the dbt project or the warehouse's columns changed.",
 )
 def published_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
     from publishing import atomic
@@ -221,9 +255,21 @@ def published_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg
     target = docs_dir()
     commit = provenance.git_commit()["commit"]
     generated = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=7)))
+    key = dbt_docs_key()
+    dbt_invocation = reusable_dbt_docs(target / "dbt", key)
     with atomic.replacing_dir(target) as tmp:
-        dbt_invocation = generate_dbt_docs(
-            dbt, tmp / "dbt", meanwhile=lambda: runner.build_data_docs(SUITES, tmp / "great_expectations"))
+        if dbt_invocation is None:
+            dbt_invocation = generate_dbt_docs(
+                dbt, tmp / "dbt", meanwhile=lambda: runner.build_data_docs(SUITES, tmp / "great_expectations"))
+            dbt_invocation["generated"] = generated.isoformat(timespec="seconds")
+        else:
+            # `dbt docs generate` takes tens of seconds and would write the same page.
+            context.log.info(f"dbt docs unchanged since {dbt_invocation.get('generated')}: kept")
+            (tmp / "dbt").mkdir()
+            shutil.copy2(target / "dbt" / "index.html", tmp / "dbt" / "index.html")
+            runner.build_data_docs(SUITES, tmp / "great_expectations")
+        (tmp / "dbt" / DBT_DOCS_KEY_FILE).write_text(
+            json.dumps({"key": key, "invocation": dbt_invocation}, indent=2), encoding="utf-8")
         run_name, latest = report.latest_validations()
         copy_thai_font(tmp / "assets")
         (tmp / "index.html").write_text(
@@ -247,6 +293,7 @@ def published_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg
         "lake_loads": dg.MetadataValue.json(loads),
         "ge_suites": len(SUITES),
         "dbt_docs_invocation_id": dbt_invocation["invocation_id"],
+        "dbt_docs_generated": dbt_invocation.get("generated", ""),
         "dbt_command": dbt_invocation["command"],
         **provenance.code_version_metadata(),
     })
