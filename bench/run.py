@@ -448,7 +448,9 @@ def main(argv: list[str] | None = None) -> int:
         problems = compare(actuals)
         compared = [n for n in ("baseline", "floor") if n in actuals]
         verdict = ("all three agree" if len(compared) == 2 and not problems else
-                   f"{len(problems)} differing cells" if problems else f"agree ({', '.join(compared)} compared)")
+                   f"{len(problems)} differing cells" if problems else
+                   f"agree ({', '.join(compared)} compared)" if compared else
+                   "not compared (run the baseline or the floor too)")
         res["agreement"] = {"cells": len(plan), "compared": compared, "verdict": verdict,
                             "differences": problems}
         print(f"mart_kpi actuals, country, FY2555-2559 ({len(plan)} cells): {verdict}", flush=True)

@@ -242,6 +242,9 @@ class TableSpec:
     sqlite_table: str | None = None
     derived: dict[str, str] = field(default_factory=dict)   # column -> how (see ingestion.load)
     skip_after: tuple[str, ...] = ("total_row",)    # a row with these reasons gets no other check
+    # Steps run two at a time, in priority order: the largest tables start first, so that the
+    # longest load does not start last and hold up the end of the run.
+    priority: int = 0
 
     @cached_property
     def text(self) -> pa.DataFrameSchema:

@@ -55,6 +55,7 @@ loans = TableSpec(
 
 repayments = TableSpec(
     source="finance", table="repayments", format="csv", pattern="finance/repayments.csv",
+    priority=1,     # the second largest (a million rows nationally)
     encoding=ENCODING,
     description="Loan installments: due date and amount, and the payment if one came in.",
     columns=(

@@ -53,6 +53,7 @@ funds = TableSpec(
 
 members = TableSpec(
     source="welfare", table="members", format="csv", pattern="welfare/members/*.csv",
+    priority=2,     # the largest table (six million rows nationally): its load starts first
     description="Members of the community welfare funds, one CSV per province (citizen IDs are "
                 "keyed pseudonyms): gender, birth year, when they joined and their status.",
     columns=(

@@ -68,6 +68,7 @@ def _asset(spec: TableSpec) -> dg.AssetsDefinition:
                      f"reason codes to `lake/quarantine/{spec.source}/{spec.table}/`. Key: "
                      f"{', '.join(spec.key)}."),
         metadata={"quarantine_threshold": spec.threshold, "file_pattern": spec.pattern},
+        op_tags={"dagster/priority": str(spec.priority)},
     )
     def _load(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         from ingestion.load import load_table
