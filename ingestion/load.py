@@ -381,6 +381,7 @@ class Scan:
     key_hash: tuple[np.ndarray, np.ndarray] | None
     key_ok: np.ndarray
     latest: np.ndarray | None
+    sha256: str                          # of the file as pass 1 read it
     raw: RawTable | None = None          # kept when the table is one file: no second read
 
 
@@ -414,7 +415,8 @@ def _scan(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, sources_d
         latest = stamp.astype("int64").to_numpy()      # NaT is the smallest: never the latest
     return Scan(path.relative_to(sources_dir).as_posix(), path, len(frame),
                 pd.Categorical(frame[SOURCE_FILE]), frame[SOURCE_ROW].to_numpy(np.int64),
-                row_hash, key_hash, key_ok, latest, raw if keep else None)
+                row_hash, key_hash, key_ok, latest, raw.files[path.relative_to(sources_dir).as_posix()],
+                raw if keep else None)
 
 
 @dataclass
@@ -562,7 +564,7 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
             # Small files stay in memory for pass 2; the rest is read again (memory over speed).
             scans.append(_scan(con, spec, path, sources_dir, keep=kept < KEEP_ROWS))
             kept += scans[-1].rows
-    hashes = {s.rel: readers.sha256_file(s.path) for s in scans}
+    hashes = {s.rel: s.sha256 for s in scans}
     if sum(s.rows for s in scans) == 0 and not any(s.raw is not None and len(s.raw.malformed)
                                                    for s in scans):
         raise SourceError("no data rows in any file", file=spec.pattern, table=spec.name)
