@@ -22,3 +22,16 @@ def test_definitions_load_with_groups_and_checks():
     assert defs.resolve_job_def("daily_refresh") is not None
     schedule = defs.resolve_schedule_def("daily_refresh_0200_bangkok")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Bangkok")
+
+
+def test_code_location_loads_without_the_data_libraries():
+    """Every Dagster process (the UI, the daemon, each run) loads the code location, so it must
+    not import what only the steps use (bench/README.md: loading it is under 5 s this way)."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "pandera", "pyarrow", "great_expectations", "geothai", "shapely", "plotly")
+    code = ("import sys, orchestration.definitions; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
