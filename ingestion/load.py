@@ -403,6 +403,7 @@ def _identity(spec: TableSpec, frame: pd.DataFrame) -> list[str]:
 def _scan(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, sources_dir: Path,
           keep: bool) -> Scan:
     raw = read_file(spec, path, sources_dir)
+    rel = path.relative_to(sources_dir).as_posix()
     frame = raw.frame
     row_hash = row_hashes(con, frame, _identity(spec, frame), "row")
     keys = pd.DataFrame({k: normalise.thai_digits(normalise.clean_text(frame[k]))[0]
@@ -413,10 +414,9 @@ def _scan(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, sources_d
     if spec.latest_by:
         stamp = normalise.timestamp(frame[spec.latest_by]).value
         latest = stamp.astype("int64").to_numpy()      # NaT is the smallest: never the latest
-    return Scan(path.relative_to(sources_dir).as_posix(), path, len(frame),
-                pd.Categorical(frame[SOURCE_FILE]), frame[SOURCE_ROW].to_numpy(np.int64),
-                row_hash, key_hash, key_ok, latest, raw.files[path.relative_to(sources_dir).as_posix()],
-                raw if keep else None)
+    return Scan(rel, path, len(frame), pd.Categorical(frame[SOURCE_FILE]),
+                frame[SOURCE_ROW].to_numpy(np.int64), row_hash, key_hash, key_ok, latest,
+                raw.files[rel], raw if keep else None)
 
 
 @dataclass

@@ -9,6 +9,7 @@
 """
 
 import datetime as dt
+import hashlib
 import html
 import json
 import os
@@ -19,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import yaml
 from dagster_dbt import DbtCliResource
 
 from orchestration import settings
+from orchestration.dbt_project import dbt_project
 from orchestration.defs.dbt import codi_dbt_models
 from orchestration.quality import provenance, report, results, runner
 from orchestration.quality.suites import Suite, all_suites
@@ -121,12 +124,6 @@ def dbt_docs_key() -> dict[str, str]:
     """What the dbt docs are made of: the prepared manifest (models, descriptions, tests, dbt's
     version) and the catalog (the warehouse's tables, columns and types). Neither changes on a
     daily run that only brings new rows, so the docs need not be regenerated then."""
-    import hashlib
-
-    import duckdb
-
-    from orchestration.dbt_project import dbt_project
-
     with duckdb.connect(str(settings.warehouse_path()), read_only=True) as con:
         columns = con.execute(
             "select table_schema, table_name, column_name, data_type, ordinal_position "
