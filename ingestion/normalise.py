@@ -44,16 +44,29 @@ TRUE_WORDS = ("y", "yes", "true", "t", "1", "ใช่", "มี", "จริง
 FALSE_WORDS = ("n", "no", "false", "f", "0", "ไม่ใช่", "ไม่มี", "เท็จ")
 
 
+# Control characters no text value may hold: C0 and C1, DEL. Tab, line feed, form feed and
+# carriage return are not among them: clean_text reads them as spaces (an address may be typed on
+# several lines of a quoted field), so they never reach a value. RE2 syntax.
+CONTROL_CHARACTERS = r"[\x{00}-\x{08}\x{0b}\x{0e}-\x{1f}\x{7f}-\x{9f}]"
+
+# The largest integer a float64 holds exactly (2**53): a count beyond it was not read as typed,
+# and Int64 overflows further on (9.2e18). Such a count is out of range, not a crash.
+_EXACT_INTEGER = float(2 ** 53)
+
+
 @dataclass
 class Parsed:
     """What a normaliser returns: `value` (typed, null where absent or unreadable), `invalid`
-    (text was present but could not be read), `repairs` (repair code -> rows it was applied to)
-    and, for dates and years, `era` ('BE', 'CE' or null)."""
+    (text was present but could not be read), `repairs` (repair code -> rows it was applied to),
+    for dates and years `era` ('BE', 'CE' or null), and for numbers `out_of_range` (read, but not
+    a finite value the type holds: a 309-digit amount is infinite, a 20-digit count overflows;
+    null in `value`, not `invalid`: the schema's bounds report it)."""
 
     value: pd.Series
     invalid: pd.Series
     repairs: dict[str, pd.Series] = field(default_factory=dict)
     era: pd.Series | None = None
+    out_of_range: pd.Series | None = None
 
 
 def _as_text(s: pd.Series) -> pd.Series:
@@ -107,6 +120,12 @@ def clean_text(s: pd.Series) -> pd.Series:
     return _series(a, s.index)
 
 
+def has_control_character(s: pd.Series) -> pd.Series:
+    """Where the text holds a control character (CONTROL_CHARACTERS; False for null)."""
+    hit = pc.match_substring_regex(_arrow(s), CONTROL_CHARACTERS)
+    return _series(pc.fill_null(hit, False), s.index).astype(bool)
+
+
 def thai_digits(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Thai digits ๐-๙ to 0-9; returns the text and where it changed."""
     s = _as_text(s)
@@ -141,12 +160,16 @@ def number(s: pd.Series, *, integer: bool = False) -> Parsed:
         text = text.where(~grouped, _series(pc.replace_substring(_arrow(text), ",", ""), s.index))
     plain = matches(text, r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
     value = _to_float(text.where(plain))
+    huge = ~np.isfinite(value) if not integer else value.abs() > _EXACT_INTEGER
+    huge = huge.fillna(False).astype(bool) & value.notna()
+    value = value.where(~huge)
     if integer:
         whole = value.isna() | (value == np.floor(value))
         value = value.where(whole).round().astype("Int64")
-        plain = plain & whole
+        plain = plain & (whole | huge)
     invalid = text.notna() & ~plain
-    return Parsed(value, invalid, {THAI_DIGITS: thai & plain, THOUSANDS_SEPARATOR: grouped & plain})
+    return Parsed(value, invalid, {THAI_DIGITS: thai & plain, THOUSANDS_SEPARATOR: grouped & plain},
+                  out_of_range=huge)
 
 
 def _era_year(year: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -203,7 +226,8 @@ def be_year(s: pd.Series) -> Parsed:
     year = parsed.value.astype("float64")
     ce_year, era, ok = _era_year(year)
     value = (ce_year + BE_OFFSET).round().astype("Int64")
-    invalid = parsed.invalid | (year.notna() & ~ok)
+    # A year of twenty digits is no year at all.
+    invalid = parsed.invalid | parsed.out_of_range | (year.notna() & ~ok)
     value = value.where(~invalid)
     era = era.where(~invalid)
     repairs = {THAI_DIGITS: parsed.repairs[THAI_DIGITS] & ~invalid,

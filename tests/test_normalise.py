@@ -42,6 +42,33 @@ def test_integer_counts_reject_fractions():
     assert p.invalid.tolist() == [False, False, True, False]
 
 
+def test_numbers_too_large_for_their_type_are_out_of_range_not_a_crash():
+    # 309 digits is infinite as a float; 20 digits overflows Int64 (and a float holds integers
+    # exactly only up to 2**53): read, null, and marked out of range for the schema to report.
+    p = n.number(S("9" * 309, "1" * 20, str(2 ** 53), "12", "-5", "abc", None), integer=True)
+    assert str(p.value.dtype) == "Int64"
+    assert p.out_of_range.tolist() == [True, True, False, False, False, False, False]
+    assert p.value.isna().tolist() == [True, True, False, False, False, True, True]
+    assert p.invalid.tolist() == [False] * 5 + [True, False]
+    f = n.number(S("9" * 309, "-" + "9" * 400, "1" * 20, "1.5"))
+    assert f.out_of_range.tolist() == [True, True, False, False]
+    assert f.value.iloc[2] == 1.111111111111111e19 and f.value.iloc[:2].isna().all()
+
+
+def test_a_year_of_twenty_digits_is_no_year():
+    p = n.be_year(S("1" * 20, "25690", "2569"))
+    assert p.invalid.tolist() == [True, False, False]
+    assert p.value.tolist()[1:] == [25690, 2569]     # 25690 reads, and is out of any window
+
+
+def test_control_characters_but_not_whitespace():
+    text = S("a\x00b", "ESC\x1b", "DEL\x7f", "NEL\x85", "C1\x9f", "tab\tnl\ncr\rff\x0c",
+             "ไทย ๑๒", "\u00a0nbsp", None)
+    assert n.has_control_character(text).tolist() == [True] * 5 + [False] * 4
+    # clean_text reads tabs and line breaks as a space: they never reach the check
+    assert n.clean_text(S("ชุมชน\r\nริมคลอง\tซอย 5")).tolist() == ["ชุมชน ริมคลอง ซอย 5"]
+
+
 def _dates(p: n.Parsed) -> list:
     return [None if pd.isna(v) else v.date() for v in p.value]
 
