@@ -5,6 +5,10 @@ from __future__ import annotations
 from schemas.base import (AMOUNT, AREA_CODE, BOOL, COUNT, NUMBER, TIMESTAMP, Areas, Col, TableSpec,
                           reason_check)
 
+# Any longitude or latitude: lat and lon share the range, because a pair written the wrong way
+# round is repaired after this check (lat_lon_swapped); a point outside Thailand is the area
+# resolver's point_outside_thailand.
+COORDINATE = (-180, 180)
 HAZARDS = ("flood", "drought", "storm", "landslide", "fire", "tsunami", "cold_spell")
 
 events = TableSpec(
@@ -17,8 +21,8 @@ events = TableSpec(
         Col("hazard", allowed=HAZARDS),
         Col("started_at", TIMESTAMP),
         Col("ended_at", TIMESTAMP),
-        Col("lat", NUMBER, nonnegative=False),
-        Col("lon", NUMBER, nonnegative=False),
+        Col("lat", NUMBER, nonnegative=False, bounds=COORDINATE),
+        Col("lon", NUMBER, nonnegative=False, bounds=COORDINATE),
         Col("subdistrict_code", AREA_CODE),
         Col("affected_households", COUNT),
         Col("damaged_houses", COUNT),

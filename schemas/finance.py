@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from schemas.base import (AMOUNT, AREA_CODE, COUNT, DATE, PERSON_NAME, RATE, Areas, Col, Parent,
-                          TableSpec, reason_check)
+from schemas.base import (AMOUNT, AREA_CODE, COUNT, DATE, LOAN_SCHEDULE, PERSON_NAME, RATE, Areas,
+                          Col, Parent, TableSpec, reason_check)
 
 ENCODING = "cp874"
+# A loan runs at most 50 years of monthly installments (CODI's housing loans run 15-20).
+MONTHS = (1, 600)
 LOAN_PURPOSES = ("ที่อยู่อาศัย", "ที่ดิน", "อาชีพ", "แก้ไขหนี้สิน", "ภัยพิบัติ", "องค์กรการเงิน")
 
 savings_groups = TableSpec(
@@ -46,7 +48,7 @@ loans = TableSpec(
         Col("contract_date", DATE),
         Col("principal", AMOUNT),
         Col("annual_interest_rate", RATE),
-        Col("term_months", COUNT),
+        Col("term_months", COUNT, bounds=MONTHS),
         Col("status"),
     ),
     key=("loan_no",),
@@ -60,8 +62,8 @@ repayments = TableSpec(
     description="Loan installments: due date and amount, and the payment if one came in.",
     columns=(
         Col("loan_no", required=True),
-        Col("installment_no", COUNT, required=True),
-        Col("due_date", DATE),
+        Col("installment_no", COUNT, required=True, bounds=MONTHS),
+        Col("due_date", DATE, window=LOAN_SCHEDULE),     # a schedule runs into the future
         Col("amount_due", AMOUNT),
         Col("paid_date", DATE),
         Col("amount_paid", AMOUNT),

@@ -5,6 +5,11 @@ from __future__ import annotations
 from schemas.base import (AMOUNT, AREA_CODE, AREA_NAME, CITIZEN_ID, COUNT, DATE, PERSON_NAME,
                           TIMESTAMP, Areas, Col, Parent, TableSpec, reason_check)
 
+# A household's size and income: above these, a digit was typed twice (Baan Mankong houses
+# low-income families; a household of 50 people is already a community).
+HOUSEHOLD_MEMBERS = (0, 50)
+MONTHLY_INCOME = (0, 1_000_000)
+
 FILE = "housing/baan_mankong.sqlite"
 LAND_TENURE = ("ซื้อที่ดิน", "เช่าระยะยาว", "เช่าที่ดินรัฐ", "กรรมสิทธิ์สหกรณ์", "อื่นๆ")
 PROJECT_STATUS = ("อนุมัติ", "กำลังดำเนินการ", "แล้วเสร็จ", "ยกเลิก")
@@ -50,8 +55,8 @@ households = TableSpec(
         Col("project_code", required=True),
         Col("head_citizen_id", CITIZEN_ID),
         Col("head_name", PERSON_NAME),
-        Col("members", COUNT),
-        Col("monthly_income", AMOUNT),
+        Col("members", COUNT, bounds=HOUSEHOLD_MEMBERS),
+        Col("monthly_income", AMOUNT, bounds=MONTHLY_INCOME),
         Col("loan_amount", AMOUNT),
         Col("moved_in_date", DATE),
     ),

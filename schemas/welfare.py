@@ -3,8 +3,8 @@ their members (one CSV per province, the largest source)."""
 
 from __future__ import annotations
 
-from schemas.base import (AMOUNT, AREA_NAME, BE_YEAR, CITIZEN_ID, COUNT, DATE, Areas, Col, Parent,
-                          TableSpec, reason_check)
+from schemas.base import (AMOUNT, AREA_NAME, BE_YEAR, CITIZEN_ID, COMMUNITY_HISTORY, COUNT, DATE,
+                          LIFETIME_YEAR, Areas, Col, Parent, TableSpec, reason_check)
 
 FUND_AMOUNTS = (
     ("fund_balance", "เงินกองทุนคงเหลือ"),
@@ -32,7 +32,7 @@ funds = TableSpec(
         Col("subdistrict_name", AREA_NAME, header="ตำบล"),
         Col("district_name", AREA_NAME, header="อำเภอ"),
         Col("province_name", AREA_NAME, header="จังหวัด"),
-        Col("established_date", DATE, header="วันที่จัดตั้ง", excel=True),
+        Col("established_date", DATE, header="วันที่จัดตั้ง", excel=True, window=COMMUNITY_HISTORY),
         Col("members", COUNT, header="จำนวนสมาชิก"),
         *(Col(name, AMOUNT, header=header) for name, header in FUND_AMOUNTS),
     ),
@@ -61,8 +61,8 @@ members = TableSpec(
         Col("fund_code", required=True),
         Col("citizen_id", CITIZEN_ID),
         Col("gender", allowed=("ช", "ญ")),
-        Col("birth_year", BE_YEAR),
-        Col("joined_date", DATE),
+        Col("birth_year", BE_YEAR, window=LIFETIME_YEAR),
+        Col("joined_date", DATE, window=COMMUNITY_HISTORY),
         Col("status", allowed=("active", "left", "deceased")),
     ),
     key=("member_id",),

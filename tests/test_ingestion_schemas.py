@@ -3,9 +3,14 @@ named with a known reason code, one asset and one blocking check per table."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from pathlib import Path
+
 import dagster as dg
 
 import schemas
+from schemas import base
 from schemas.base import REASONS
 
 CONTRACT = {"housing/projects", "housing/households", "welfare/funds", "welfare/members",
@@ -53,3 +58,38 @@ def test_one_asset_and_one_blocking_check_per_table():
     # dbt's sources for these tables are the same keys: lineage runs from the lake into staging
     staging = graph.get(dg.AssetKey(["staging", "stg_housing__projects"]))
     assert dg.AssetKey(["lake", "housing", "projects"]) in staging.parent_keys
+
+
+PLAUSIBILITY = {"number_out_of_range", "date_out_of_range", "text_control_character",
+                "geometry_invalid", "area_point_mismatch"}
+
+
+def test_every_column_has_its_plausibility_check_and_the_codes_are_documented():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "lake.md").read_text("utf-8")
+    assert PLAUSIBILITY <= set(REASONS)
+    assert [c for c in PLAUSIBILITY if f"`{c}`" not in doc] == []
+    expected = {**{k: "number_out_of_range" for k in base.NUMERIC},
+                **{k: "date_out_of_range" for k in base.DATED},
+                **{k: "text_control_character" for k in base.TEXTUAL}}
+    for spec in schemas.TABLES.values():
+        for col in spec.columns:
+            names = [c.name for c in spec.text.columns[col.name].checks]
+            if col.kind in expected:
+                assert expected[col.kind] in names, (spec.name, col.name)
+
+
+def test_bounds_fit_the_lake_types_and_windows_reach_today():
+    today = base.run_date()
+    for spec in schemas.TABLES.values():
+        for col in spec.columns:
+            if col.kind in base.NUMERIC:
+                lo, hi = col.limits
+                assert lo < hi, (spec.name, col.name)
+                if col.kind == base.COUNT:      # an Int64 column, read through a float
+                    assert hi <= 2 ** 53, (spec.name, col.name)
+                elif col.kind != base.NUMBER:
+                    assert math.isfinite(hi), (spec.name, col.name)
+            elif col.kind in base.DATED:
+                w = col.dates
+                # every window holds the plan years (FY2555-2559) and today
+                assert w.earliest <= dt.date(2011, 10, 1) and w.last_day(today) >= today, col.name
