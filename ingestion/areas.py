@@ -6,7 +6,11 @@ current 6-digit DOPA subdistrict code and the method that found it.
 - a missing code is found from the Thai names when the match is unique within district and
   province (`name_match`, with geothai.match);
 - a missing code is found from a point, by the subdistrict polygon it falls in
-  (`point_in_polygon`, shapely STRtree over reference/boundaries/subdistricts.geojson).
+  (`point_in_polygon`, shapely STRtree over reference/boundaries/subdistricts.geojson);
+- a code given beside a point is checked against it: kept when the point lies in the code's
+  polygon (`given`), or outside it by no more than POINT_TOLERANCE_KM (`given_point_nearby`), or
+  when the code has no polygon to check against (`given_point_unchecked`); farther away the row
+  is quarantined (`area_point_mismatch`, naming both subdistricts and the distance).
 
 Anything else is not guessed: the row is quarantined with a reason code and the candidates.
 The resolver is built once per process; lookups run once per distinct code, name triple or
@@ -33,17 +37,30 @@ GIVEN = "given"
 ABOLISHED_SUCCESSOR = "abolished_successor"
 NAME_MATCH = "name_match"
 POINT_IN_POLYGON = "point_in_polygon"
+GIVEN_POINT_NEARBY = "given_point_nearby"
+GIVEN_POINT_UNCHECKED = "given_point_unchecked"
 
 # Repair codes (docs/lake.md).
 AREA_FROM_NAMES = "area_from_names"
 AREA_ABOLISHED_SUCCESSOR = "area_abolished_successor"
 AREA_FROM_POINT = "area_from_point"
 LAT_LON_SWAPPED = "lat_lon_swapped"
+GEOMETRY_MADE_VALID = "geometry_made_valid"
 
 # Reason codes (docs/lake.md).
 AREA_UNRESOLVED = "area_unresolved"
 AREA_CODE_UNKNOWN = "area_code_unknown"
 POINT_OUTSIDE_THAILAND = "point_outside_thailand"
+AREA_POINT_MISMATCH = "area_point_mismatch"
+
+# How far outside the polygon of its code a point may lie and the code still be believed. GPS
+# error is metres, but a reporter may stand across the border from the community they report
+# for, and the bundled boundaries are generalised (a median of 7 vertices a subdistrict, about
+# 4 km apart), so a border on the map can be a kilometre off the real one. Farther than this, the
+# point and the code name different places and neither is guessed to be the right one.
+POINT_TOLERANCE_KM = 2.0
+# Kilometres per degree of latitude, and of longitude at the equator (WGS 84).
+_KM_PER_DEG_LAT, _KM_PER_DEG_LON = 110.574, 111.320
 
 # Thailand's extent, generously: a point outside it whose swap is inside had lat and lon swapped
 # (the two ranges do not overlap, so the test cannot misfire).
@@ -90,6 +107,12 @@ class AreaResolver:
         self.polygon_codes = np.array([str(f["properties"]["code"]) for f in features])
         self.polygons = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
         self.tree = shapely.STRtree(self.polygons)
+        # A polygon's code is from the boundaries' vintage: the current code each one stands for.
+        self.polygons_of: dict[str, list[int]] = {}
+        for i, c in enumerate(self.polygon_codes):
+            current = self.code_status(c)[0]
+            if current is not None:
+                self.polygons_of.setdefault(current, []).append(i)
 
     # -- codes -------------------------------------------------------------------------------
 
@@ -242,6 +265,11 @@ class AreaResolver:
             method[outside] = pd.NA
             for mask in repairs.values():
                 mask[outside] = False
+            # ... and agree with the code.
+            coded = has_point & reason.isna() & method.isin([GIVEN, ABOLISHED_SUCCESSOR])
+            if coded.any():
+                self._check_points(coded, resolved, located, lon, lat, code_column,
+                                   method, reason, column, detail, repairs)
 
         missing = todo & reason.isna()
         if missing.any():
@@ -252,6 +280,55 @@ class AreaResolver:
         original = (normalise.clean_text(code) if code is not None
                     else pd.Series(pd.NA, index=index, dtype="str"))
         return Resolution(resolved, original, method, repairs, reason, column, detail)
+
+    def point_distance_km(self, code: str, lon: float, lat: float) -> float | None:
+        """How far (km) the point lies from the polygon(s) of a current code, 0 inside; None
+        when the code has no polygon. Measured on a local plane around the point (equirectangular:
+        well under 1 % off at a few kilometres)."""
+        found = self.polygons_of.get(code)
+        if not found:
+            return None
+        kx = _KM_PER_DEG_LON * np.cos(np.radians(lat))
+        shift = np.array([lon, lat])
+        scale = np.array([kx, _KM_PER_DEG_LAT])
+        local = shapely.transform(self.polygons[found], lambda c: (c - shift) * scale)
+        return float(shapely.distance(local, shapely.Point(0, 0)).min())
+
+    def _check_points(self, rows: pd.Series, resolved: pd.Series, located: pd.Series,
+                      lon: pd.Series, lat: pd.Series, code_column: str, method: pd.Series,
+                      reason: pd.Series, column: pd.Series, detail: pd.Series,
+                      repairs: dict[str, pd.Series]) -> None:
+        """Rows with a code and a point: where the point is not in the code's polygon, keep the
+        code within POINT_TOLERANCE_KM or where it has no polygon, quarantine it farther away.
+        Once per distinct (code, point)."""
+        where = located[rows].map(lambda c: self.code_status(c)[0])
+        off = rows.copy()
+        off[rows] = (where != resolved[rows]).fillna(True).to_numpy()
+        if not off.any():
+            return
+        frame = pd.DataFrame({"code": resolved[off], "lon": lon[off].astype("float64"),
+                              "lat": lat[off].astype("float64"), "in": where[off[rows]]})
+        for (code, x, y, inside), group in frame.groupby(["code", "lon", "lat", "in"],
+                                                         dropna=False, sort=False).groups.items():
+            distance = self.point_distance_km(code, x, y)
+            if distance is None:
+                method[group] = GIVEN_POINT_UNCHECKED
+            elif distance == 0:
+                continue            # on the shared border: in both polygons
+            elif distance <= POINT_TOLERANCE_KM:
+                method[group] = GIVEN_POINT_NEARBY
+            else:
+                reason[group] = AREA_POINT_MISMATCH
+                column[group] = code_column
+                detail[group] = (
+                    f"the point ({x:.6f}, {y:.6f}) lies in subdistrict {_named(inside)}, "
+                    f"{distance:,.1f} km from subdistrict {_named(code)} that {code_column} names "
+                    f"(more than the {POINT_TOLERANCE_KM:g} km allowed for GPS error and "
+                    "generalised borders)")
+                resolved[group] = pd.NA
+                method[group] = pd.NA
+                for mask in repairs.values():
+                    mask[group] = False
 
     def point_code(self, polygon_code: str) -> tuple[str | None, str, str | None, str]:
         """A polygon's code is from the boundaries' vintage: map an abolished one forward."""
@@ -266,6 +343,14 @@ class AreaResolver:
         if code in self.provinces:
             return code, None, ""
         return None, AREA_CODE_UNKNOWN, f"{code} is not a current DOPA province code"
+
+
+def _named(code) -> str:
+    """`500108 สุเทพ (Suthep)`, or the bare code where geothai does not know it."""
+    if code is None or pd.isna(code):
+        return "(none)"
+    found = geothai.subdistrict(code)
+    return f"{code} {found.name_th} ({found.name_en})" if found else str(code)
 
 
 @lru_cache(maxsize=2)
