@@ -661,7 +661,7 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
 def _geometry(text: pd.DataFrame, typed: pd.DataFrame, failures: Failures,
               repairs: dict[str, pd.Series]) -> None:
     """GeoJSON geometries: a point inside each (lon, lat), the type and WKT; a geometry whose
-    coordinates are (lat, lon) is swapped back."""
+    coordinates are (lat, lon) is swapped back; an invalid one is made valid (_make_valid)."""
     raw = text[readers.GEOMETRY]
     geoms = np.array([None] * len(raw), dtype=object)
     ok = raw.notna().to_numpy()
@@ -673,6 +673,7 @@ def _geometry(text: pd.DataFrame, typed: pd.DataFrame, failures: Failures,
     valid = np.array([g is not None and not shapely.is_empty(g) for g in geoms])
     failures.add_mask(pd.Series(~valid, index=text.index), "geometry_invalid", "geometry",
                       raw.fillna(""), "no readable point or polygon")
+    _make_valid(geoms, valid, raw, failures, repairs)
     points = np.array([shapely.get_coordinates(shapely.point_on_surface(g))[0] if v else (np.nan, np.nan)
                        for g, v in zip(geoms, valid)], dtype=float).reshape(-1, 2)
     lon, lat = pd.Series(points[:, 0], index=text.index), pd.Series(points[:, 1], index=text.index)
@@ -687,6 +688,34 @@ def _geometry(text: pd.DataFrame, typed: pd.DataFrame, failures: Failures,
     typed["lon"], typed["lat"] = lon.round(7), lat.round(7)
     typed["geometry_wkt"] = pd.Series([shapely.to_wkt(g, rounding_precision=7) if v else None
                                        for g, v in zip(geoms, valid)], index=text.index, dtype="str")
+
+
+def _make_valid(geoms: np.ndarray, valid: np.ndarray, raw: pd.Series, failures: Failures,
+                repairs: dict[str, pd.Series]) -> None:
+    """A polygon whose ring crosses itself (a digitising slip: a bow-tie, a loop at the closing
+    vertex) still says where the site is: it is made valid (GEOS make_valid, keeping the area
+    the rings enclose) and flagged `geometry_made_valid`. One that encloses no area at all (a
+    polygon collapsed onto a line) cannot be: `geometry_invalid`, with GEOS's explanation.
+    Changes `geoms` and `valid` in place."""
+    broken = np.zeros(len(geoms), dtype=bool)
+    if valid.any():
+        broken[valid] = ~shapely.is_valid(geoms[valid])
+    if not broken.any():
+        return
+    at = np.flatnonzero(broken)
+    why = shapely.is_valid_reason(geoms[at])
+    fixed = shapely.make_valid(geoms[at], method="structure", keep_collapsed=False)
+    kept = ~shapely.is_empty(fixed) & (shapely.get_dimensions(fixed) == shapely.get_dimensions(geoms[at]))
+    geoms[at[kept]] = fixed[kept]
+    mask = np.zeros(len(geoms), dtype=bool)
+    mask[at[kept]] = True
+    _or(repairs, area_mod.GEOMETRY_MADE_VALID, pd.Series(mask, index=raw.index))
+    lost = at[~kept]
+    valid[lost] = False
+    failures.add(lost, "geometry_invalid", "geometry", raw.iloc[lost].tolist(),
+                 [f"{w}: the geometry cannot be made valid without losing its "
+                  f"{'area' if shapely.get_dimensions(g) == 2 else 'shape'}"
+                  for w, g in zip(why[~kept], geoms[lost])])
 
 
 def _canonical_names(resolver: area_mod.AreaResolver, resolver_names: tuple[str, str, str],
