@@ -105,6 +105,19 @@ def _current_files(spec, sources_dir: Path, cache: _HashCache) -> dict[str, str]
     return {p.relative_to(sources_dir).as_posix(): cache.sha256(p) for p in files}
 
 
+def source_matches_load(spec, sources_dir: Path | None = None, lake_dir: Path | None = None) -> bool:
+    """Whether a table's source files are the ones its current load in the lake was read from."""
+    from ingestion.load import read_reconciliation
+
+    sources_dir = Path(sources_dir or settings.sources_dir())
+    lake_dir = Path(lake_dir or settings.lake_dir())
+    rec = read_reconciliation(lake_dir, spec.source, spec.table)
+    cache = _HashCache(lake_dir / HASH_CACHE)
+    matches = rec is not None and _current_files(spec, sources_dir, cache) == rec.files
+    cache.save()
+    return matches
+
+
 def _file_changes(current: dict[str, str], loaded: dict[str, str]) -> str:
     new = sorted(set(current) - set(loaded))
     gone = sorted(set(loaded) - set(current))

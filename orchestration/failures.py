@@ -89,7 +89,11 @@ def describe(step_key: str | None, data, limit: int = 2000) -> dict[str, Any]:
     else:
         message = ""
     spec = _table_of(step_key)
-    out["error"] = _one_line(mask_personal(message, spec), limit)
+    # A dg.Failure's description is written by our own code to name no personal value (a bad
+    # source's message quotes column names and positions); an unexpected error's message is not
+    # ours, so quoted values in a personal table's step are masked too.
+    described = user is not None and bool(user.description)
+    out["error"] = _one_line(mask_personal(message, None if described else spec), limit)
     if root is not None and root.cls_name and root.cls_name not in WRAPPERS:
         out["exception"] = root.cls_name
     where = {k: v.value for k, v in (user.metadata if user else {}).items() if k in WHERE}

@@ -36,23 +36,28 @@ def stale_tables(instance: dg.DagsterInstance | None) -> dict[str, dict]:
     from orchestration import changes
 
     keys = {dg.AssetKey(["lake", spec.source, spec.table]): spec for spec in schemas.TABLES.values()}
-    cache = changes._HashCache(settings.lake_dir() / changes.HASH_CACHE)
     out = {}
     for record in instance.get_asset_records(list(keys)):
         entry = record.asset_entry
-        failed, done = entry.last_failed_to_materialize_record, entry.last_materialization_record
-        if failed is None or (done is not None and done.storage_id > failed.storage_id):
+        # The latest run that set out to load the table (Dagster records it when the run plans
+        # the asset), if it is not the run of the latest load.
+        attempt, done = entry.last_run_id, entry.last_materialization_record
+        if attempt is None or (done is not None and done.run_id == attempt):
+            continue
+        run = instance.get_run_record_by_id(attempt)
+        if run is None or run.dagster_run.status in changes.ACTIVE:
             continue
         spec = keys[entry.asset_key]
         rec = read_reconciliation(settings.lake_dir(), spec.source, spec.table)
-        if rec is not None and changes._current_files(spec, settings.sources_dir(), cache) == rec.files:
+        if rec is not None and changes.source_matches_load(spec):
             continue   # the export that failed was replaced by the one the lake holds
         step = f"lake__{spec.source}__{spec.table}"
         cause = next((failures.describe(e.step_key, e.dagster_event.step_failure_data, limit=600)
-                      for e in instance.all_logs(failed.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+                      for e in instance.all_logs(attempt, of_type=dg.DagsterEventType.STEP_FAILURE)
                       if e.step_key == step), None)
-        out[spec.name] = {"run_id": failed.run_id, "time": failed.timestamp,
-                          "failure": cause or {"step": step, "error": "the step did not finish"},
+        out[spec.name] = {"run_id": attempt, "time": (run.end_time or run.create_timestamp.timestamp()),
+                          "failure": cause or {"step": step, "error": "that run ended without loading it "
+                                               "(a step it depends on failed, or the run was killed)"},
                           "load_id": rec.load_id if rec else None,
                           "loaded_at": rec.loaded_at if rec else None}
     return out
