@@ -303,6 +303,19 @@ def _failed_step_line(stdout: str, step: str) -> str:
     return next(line for line in stdout.splitlines() if line.strip().startswith(f"failed step {step}:"))
 
 
+def _point_settings_at(ops: Ops, monkeypatch) -> None:
+    for name in ("CODI_SOURCES_DIR", "CODI_GROUND_TRUTH_DIR", "CODI_LAKE_DIR", "CODI_WAREHOUSE",
+                 "CODI_PUBLISH_DIR", "CODI_ALERT_LOG"):
+        monkeypatch.setenv(name, ops.env[name])
+
+
+def _complete_publication_tick(ops: Ops, instance: dg.DagsterInstance):
+    from orchestration.definitions import defs
+
+    sensor = defs.resolve_sensor_def("complete_publication")
+    return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def()))
+
+
 def test_a_day_of_new_records_survives_kills_during_dbt_and_the_reports(ops: Ops):
     """A day of new records arrives. The run is killed while dbt builds, the next one while it
     builds the area reports: the publication stays the last good release, whole, with `current`
@@ -369,7 +382,7 @@ def test_a_full_disk_in_the_reports_step_names_its_cause_and_keeps_the_release(o
     assert "published__reports" in alert["message"] and expected[0] in alert["message"]
 
 
-def test_a_read_only_published_folder_names_its_cause(ops: Ops):
+def test_a_read_only_published_folder_names_its_cause(ops: Ops, monkeypatch):
     with _read_only(ops.published) as expected:
         done = ops.run()
     assert done.returncode == 1, done.stdout[-3000:]
@@ -378,13 +391,18 @@ def test_a_read_only_published_folder_names_its_cause(ops: Ops):
     assert ops.published_whole() == ops.before_day
     with ops.instance() as instance:
         failed = _runs(instance)[-1]
+        # What the daemon would do meanwhile: publish the last good build, the group alone.
+        _point_settings_at(ops, monkeypatch)
+        [request] = _complete_publication_tick(ops, instance).run_requests
+        assert {k.path[0] for k in request.asset_selection} == {"published"}
+        assert len(request.asset_selection) == 6 and request.tags["codi/trigger"] == "publication_behind"
     [alert] = ops.alerts_of(failed.run_id)
     [step] = alert["failed_steps"]
     assert step["step"] == "published__release_folder" and expected in step["error"]
     assert str(ops.published / "releases") in step["error"]
 
 
-def test_the_next_run_completes_the_publication_and_the_day_reaches_mart_kpi(ops: Ops):
+def test_the_next_run_completes_the_publication_and_the_day_reaches_mart_kpi(ops: Ops, monkeypatch):
     """The next run, with no source changed, completes the publication from the last good build
     (no rebuild): the day's records reach the published marts, from one run, and nothing the
     killed and failed runs left remains."""
@@ -431,6 +449,8 @@ def test_the_next_run_completes_the_publication_and_the_day_reaches_mart_kpi(ops
         assert [r.status for r in builds] == [dg.DagsterRunStatus.FAILURE] * 5 + [dg.DagsterRunStatus.SUCCESS]
         # dbt ran in the first two (killed) builds only: the last good build was published as it was.
         assert not [k for k in _materialized(instance, builds[-1].run_id) if not k.startswith("published/")]
+        _point_settings_at(ops, monkeypatch)
+        assert "last good build's" in _complete_publication_tick(ops, instance).skip_message
     # Nothing the killed and failed runs left: no building folder, no temporary file; the last
     # three releases kept, the newest current.
     assert not list(ops.published.rglob("*.building")) and not list(ops.published.rglob(".*.tmp*"))
@@ -442,9 +462,7 @@ def test_source_sensor_and_schedule_ask_for_the_changed_table_once(ops: Ops, mon
     event, an ingest of that table alone, under one run key however often the sensor looks."""
     from orchestration.definitions import defs
 
-    for name in ("CODI_SOURCES_DIR", "CODI_GROUND_TRUTH_DIR", "CODI_LAKE_DIR", "CODI_WAREHOUSE",
-                 "CODI_PUBLISH_DIR", "CODI_ALERT_LOG"):
-        monkeypatch.setenv(name, ops.env[name])
+    _point_settings_at(ops, monkeypatch)
     sensor = defs.resolve_sensor_def("source_files_changed")
     schedule = defs.resolve_schedule_def("daily_refresh_0200_bangkok")
     repo = defs.get_repository_def()
