@@ -350,3 +350,51 @@ def test_killed_run_leaves_the_previous_release(published: Path, codi_env: Path,
         release.clean_up(out, changes.release_writer_alive(instance))
     assert not building.exists()
     assert [p.name for p in (out / "releases").iterdir() if not p.name.startswith(".")] == ["before"]
+
+
+def _part(folder: Path, rel: str, text: str) -> Path:
+    path = folder / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_release_is_switched_in_only_when_whole(tmp_path: Path):
+    """The switch refuses a release with a part missing or a file changed after its part recorded
+    it (the previous publication stays); a whole one replaces the layout from before releases
+    with the stable links; the last `keep` releases stay; dead builds' folders go."""
+    out = tmp_path / "published"
+    _part(out, "codi.duckdb", "before releases")
+    _part(out, "reports/index.html", "before releases")
+
+    folder = release.open_building(out, "r1")
+    release.record_part(folder, "codi_duckdb", [_part(folder, "codi.duckdb", "one")])
+    page = _part(folder, "reports/index.html", "one")
+    with pytest.raises(release.ReleaseIncomplete, match="missing part"):
+        release.finish(out, "r1", "r1", ["codi_duckdb", "reports"])
+    release.record_part(folder, "reports", [folder / "reports"])
+    page.write_text("changed", encoding="utf-8")
+    with pytest.raises(release.ReleaseIncomplete, match="reports/index.html changed"):
+        release.finish(out, "r1", "r1", ["codi_duckdb", "reports"])
+    assert (out / "codi.duckdb").read_text(encoding="utf-8") == "before releases"
+    assert release.current_release(out) is None
+
+    page.write_text("one", encoding="utf-8")
+    manifest = release.finish(out, "r1", "r1", ["codi_duckdb", "reports"])
+    assert set(manifest["files"]) == {"codi.duckdb", "reports/index.html"}
+    assert os.readlink(out / "reports") == "current/reports"
+    assert (out / "reports" / "index.html").read_text(encoding="utf-8") == "one"
+    assert not folder.exists() and (out / "releases" / "r1" / "manifest.json").exists()
+
+    for n in (2, 3, 4):
+        folder = release.open_building(out, f"r{n}")
+        release.record_part(folder, "codi_duckdb", [_part(folder, "codi.duckdb", str(n))])
+        release.finish(out, f"r{n}", f"r{n}", ["codi_duckdb"], keep=3)
+    assert [p.name for p in release.releases(out)] == ["r2", "r3", "r4"]
+    assert (out / "codi.duckdb").read_text(encoding="utf-8") == "4"
+    assert not (out / "reports").exists() and not (out / "reports").is_symlink(), "r4 has no reports"
+
+    dead = release.open_building(out, "killed")
+    _part(dead, "codi.duckdb", "half")
+    assert release.clean_up(out, is_live=lambda key: True) == [] and dead.exists()
+    assert release.clean_up(out, is_live=lambda key: False) == [dead] and not dead.exists()
