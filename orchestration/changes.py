@@ -1,5 +1,5 @@
 """What changed since the lake's current loads: the one answer `make run`, the daily schedule
-and the source sensor share, so they never disagree about what to ingest.
+and the sensors share, so they never disagree about what to ingest, build and publish.
 
 A source table is due when the sha256 of its files differs from the files recorded by its
 current load (`lake/loads/<source>/<table>.json`, docs/lake.md), when it has no load yet, or
@@ -7,14 +7,21 @@ when its parent table is due (the orphan check reads the parent's source). A ref
 due when its Parquet is missing or geothai's data version differs from the one its last
 materialisation recorded. Everything else is left alone: the build then selects only what is
 downstream of what was ingested.
+
+The publication is behind when the last good build (every mart and audit model passed its
+blocking checks: `published/release_folder` materialised) is not the current release and the
+warehouse has not changed since: its publish was killed or failed. The publishing assets are
+then selected, even with nothing due, and complete it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +105,19 @@ def _current_files(spec, sources_dir: Path, cache: _HashCache) -> dict[str, str]
     return {p.relative_to(sources_dir).as_posix(): cache.sha256(p) for p in files}
 
 
+def source_matches_load(spec, sources_dir: Path | None = None, lake_dir: Path | None = None) -> bool:
+    """Whether a table's source files are the ones its current load in the lake was read from."""
+    from ingestion.load import read_reconciliation
+
+    sources_dir = Path(sources_dir or settings.sources_dir())
+    lake_dir = Path(lake_dir or settings.lake_dir())
+    rec = read_reconciliation(lake_dir, spec.source, spec.table)
+    cache = _HashCache(lake_dir / HASH_CACHE)
+    matches = rec is not None and _current_files(spec, sources_dir, cache) == rec.files
+    cache.save()
+    return matches
+
+
 def _file_changes(current: dict[str, str], loaded: dict[str, str]) -> str:
     new = sorted(set(current) - set(loaded))
     gone = sorted(set(loaded) - set(current))
@@ -165,17 +185,25 @@ def ingest_keys(asset_graph) -> set[dg.AssetKey]:
             if key.path[0] == "lake" and asset_graph.get(key).is_materializable}
 
 
+def publish_keys(asset_graph) -> set[dg.AssetKey]:
+    """The publishing assets (group `published`): they run together, as one release."""
+    return dg.AssetSelection.groups(PUBLISHED_GROUP).resolve(asset_graph)
+
+
 def build_selection(asset_graph, ingested: list[dg.AssetKey],
                     instance: dg.DagsterInstance | None = None) -> list[dg.AssetKey]:
     """What a build after ingesting `ingested` must run: their downstream, minus the lake. With
     an instance, also what this instance never materialised (the seeds and everything on a first
-    run; a failed model), and its downstream."""
+    run; a failed model), and its downstream; and the publishing assets when the publication is
+    behind the last good build."""
     lake = ingest_keys(asset_graph)
     roots = set(ingested)
     if instance is not None:
         built = (dg.AssetSelection.all() - dg.AssetSelection.assets(*lake)).resolve(asset_graph)
         latest = instance.get_latest_materialization_events(list(built))
         roots |= {key for key in built if latest.get(key) is None}
+        if publication_behind(instance, asset_graph) is not None:
+            roots |= publish_keys(asset_graph)
     if not roots:
         return []
     keys = dg.AssetSelection.assets(*roots).downstream().resolve(asset_graph)
@@ -190,7 +218,11 @@ def materialized_in_run(instance: dg.DagsterInstance, run_id: str) -> list[dg.As
     return sorted(keys, key=lambda k: k.to_user_string())
 
 
-PUBLISHED = dg.AssetKey(["published", "codi_duckdb"])
+PUBLISHED_GROUP = "published"
+# Materialised when a build's marts and audit models all passed their blocking checks and its
+# release folder is open: the last good build. `published/release` switches the release in.
+RELEASE_FOLDER = dg.AssetKey(["published", "release_folder"])
+RELEASE = dg.AssetKey(["published", "release"])
 
 
 def _latest(instance: dg.DagsterInstance, key: dg.AssetKey):
@@ -199,18 +231,61 @@ def _latest(instance: dg.DagsterInstance, key: dg.AssetKey):
 
 
 def unbuilt(instance: dg.DagsterInstance, asset_graph) -> list[dg.AssetKey]:
-    """Lake tables loaded since the last publication: a build that was killed, or failed, or
+    """Lake tables loaded since the last good build: a build that was killed, or failed, or
     never started after their load. The next build takes them in, so nothing loaded is lost
-    between the lake and `published/`."""
-    published = _latest(instance, PUBLISHED)
+    between the lake and `published/`. (A good build whose publish did not finish needs no
+    rebuild: `publication_behind` completes its publication.)"""
+    good = _latest(instance, RELEASE_FOLDER)
     out = []
     for key in sorted(ingest_keys(asset_graph), key=lambda k: k.to_user_string()):
         record = _latest(instance, key)
         if record is None:
             continue
-        if published is None or record.storage_id > published.storage_id:
+        if good is None or record.storage_id > good.storage_id:
             out.append(key)
     return out
+
+
+@dataclass
+class Behind:
+    """The publication is behind the last good build `run_id` (release `build`)."""
+
+    run_id: str
+    build: str
+    current: str | None   # the release readers get now (None: no release yet)
+
+    def describe(self) -> str:
+        now = f"release {self.current} is current" if self.current else "no release is current"
+        return (f"the last good build, run {self.run_id}, passed every blocking check but its "
+                f"publication did not finish ({now})")
+
+
+def publication_behind(instance: dg.DagsterInstance, asset_graph,
+                       publish_dir: Path | None = None) -> Behind | None:
+    """Whether the current release is not from the last good build while the warehouse still
+    holds that build's marts (nothing upstream of the release was materialised since: a later
+    build that failed its checks must not be published). None when up to date, when a run is
+    publishing that build right now, or when there is no good build to publish."""
+    from publishing import release
+
+    good = _latest(instance, RELEASE_FOLDER)
+    if good is None or good.asset_materialization is None:
+        return None
+    value = good.asset_materialization.metadata.get("release")
+    build = str(value.value) if value is not None else good.run_id
+    manifest = release.current_manifest(Path(publish_dir or settings.publish_dir()))
+    if manifest is not None and manifest.get("build") == build:
+        return None
+    if release_writer_alive(instance)(build):
+        return None
+    upstream = dg.AssetSelection.assets(RELEASE_FOLDER).upstream().resolve(asset_graph)
+    upstream -= ingest_keys(asset_graph) | {RELEASE_FOLDER}
+    for record in instance.get_asset_records(list(upstream)):
+        last = record.asset_entry.last_materialization_record
+        if last is not None and last.storage_id > good.storage_id:
+            return None
+    return Behind(run_id=good.run_id, build=build,
+                  current=manifest.get("release") if manifest else None)
 
 
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
@@ -222,6 +297,25 @@ PID_TAG, HOST_TAG = "codi/pid", "codi/host"
 
 def process_tags() -> dict[str, str]:
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+# A run killed with its process (SIGKILL, a reboot) stays "started" in the run storage: after
+# this long without an event it no longer counts as running.
+STALE_AFTER = dt.timedelta(hours=6)
+
+
+def release_writer_alive(instance: dg.DagsterInstance) -> Callable[[str], bool]:
+    """Whether the run that builds a release (by its build key: the run, or the root of the
+    runs re-executing it) is still going: its building folder is then not a leftover."""
+    def alive(build: str) -> bool:
+        since = dt.datetime.now(dt.timezone.utc) - STALE_AFTER
+        for runs_filter in (dg.RunsFilter(run_ids=[build], statuses=ACTIVE, updated_after=since),
+                            dg.RunsFilter(tags={"dagster/root_run_id": build}, statuses=ACTIVE,
+                                          updated_after=since)):
+            if instance.get_run_ids(runs_filter, limit=1):
+                return True
+        return False
+    return alive
 
 
 def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:

@@ -1,7 +1,9 @@
 """`make run`: the daily refresh in the project's Dagster instance (so the runs show in
 `make ui`): ingest the source tables whose files changed (`orchestration.changes`), then build,
-check and publish what is downstream of what was loaded, then print the summary. Nothing
-changed: nothing is ingested, built or published. `--full` ingests and builds everything.
+check and publish what is downstream of what was loaded, then print the summary. A publication
+that is behind its last good build (a publish killed or failed) is completed, even with nothing
+due. Nothing changed: nothing is ingested, built or published. `--full` ingests and builds
+everything.
 
 Usage: python -m orchestration.run [--full | --select ASSET_KEY ...] [--log-level LEVEL]
 (`--select`: just these assets, in one run of `daily_refresh`, whatever changed.)
@@ -34,6 +36,9 @@ class Refresh:
     ingest: object | None = None
     build: object | None = None
     built: list[dg.AssetKey] = field(default_factory=list)
+    # The publication was behind this good build when the refresh started (its publish killed
+    # or failed); the build completes it.
+    behind: changes.Behind | None = None
 
     @property
     def success(self) -> bool:
@@ -57,11 +62,21 @@ def refresh(instance: dg.DagsterInstance, execute: Callable[..., object], full: 
     result: `execute_job` for `make run`, `execute_in_process` in tests."""
     from orchestration.definitions import defs
 
+    from publishing import release
+
     graph = defs.resolve_asset_graph()
     for run_id in changes.fail_dead_runs(instance):
         log(f"Run {run_id} was killed: marked failed; what it loaded is built now.")
+    try:
+        release.clean_up(settings.publish_dir(), changes.release_writer_alive(instance),
+                         say=lambda message: log(message[:1].upper() + message[1:] + "."))
+    except OSError as error:   # e.g. a read-only published/: the publishing step will say so
+        log(f"Could not remove the leftovers of killed builds: {error}")
     tags = {**INLINE_TAGS, **changes.process_tags()}
     out = Refresh(due=changes.detect(instance, full=full))
+    out.behind = changes.publication_behind(instance, graph)
+    if out.behind is not None:
+        log(f"Publication is behind: {out.behind.describe()}. Completing it.")
     if out.due:
         log("Due for ingestion:\n  " + "\n  ".join(out.due.describe()))
         out.ingest = execute("ingest", out.due.asset_keys, tags)
@@ -119,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.select:
             keys = [dg.AssetKey.from_user_string(k) for k in args.select]
-            result = Refresh(due=changes.Changes(), build=execute("daily_refresh", keys, {}))
+            # Tagged with this process, so that a killed run is marked failed by the next one.
+            tags = {**changes.process_tags(), "codi/alert": "inline", "codi/trigger": "make run --select"}
+            result = Refresh(due=changes.Changes(), build=execute("daily_refresh", keys, tags))
         else:
             result = refresh(instance, execute, full=args.full)
         if not args.select and not result.due and result.build is None:
@@ -128,9 +145,19 @@ def main(argv: list[str] | None = None) -> int:
         for run in (result.ingest, result.build):
             if run is not None:
                 summary.print_run(run, instance)
+        from orchestration.definitions import defs
+
+        still_behind = changes.publication_behind(instance, defs.resolve_asset_graph())
+        if result.behind is not None and result.build is not None:
+            if still_behind is None and result.build.success:
+                print(f"\nPublication was behind run {result.behind.run_id}: completed by run "
+                      f"{result.build.run_id}.")
+            else:
+                print(f"\nPublication was behind run {result.behind.run_id}: NOT completed "
+                      f"(see the failed step above); the previous release stays current.")
         alert_failed_runs(instance, result)
-    summary.print_warehouse()
-    summary.print_published(result.run_id)  # ends with the path of the reports' index
+        summary.print_warehouse(instance)
+    summary.print_published(result.run_id, behind=still_behind)  # ends with the reports' index
     return 0 if result.success else 1
 
 

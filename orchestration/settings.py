@@ -50,6 +50,12 @@ def publish_dir() -> Path:
     return _path("CODI_PUBLISH_DIR")
 
 
+def keep_releases() -> int:
+    """How many releases `published/releases/` keeps (the current one and those before it), for
+    readers that opened an older one and are still reading."""
+    return max(1, int(os.environ.get("CODI_KEEP_RELEASES") or 3))
+
+
 def alert_log() -> Path:
     """Where failed runs are reported, one JSON object a line."""
     return _path("CODI_ALERT_LOG")

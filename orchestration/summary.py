@@ -5,10 +5,12 @@ from __future__ import annotations
 import duckdb
 import dagster as dg
 
-from orchestration import settings
+from orchestration import failures, settings
 
 
 def print_run(result: dg.ExecuteJobResult, instance: dg.DagsterInstance) -> None:
+    """How a run went; for each failed step its root error and the file, table, row and column
+    where known (orchestration/failures.py), not Dagster's "Error occurred while executing op"."""
     status = "succeeded" if result.success else "FAILED"
     run = instance.get_run_by_id(result.run_id)
     stats = instance.get_run_stats(result.run_id)
@@ -18,18 +20,69 @@ def print_run(result: dg.ExecuteJobResult, instance: dg.DagsterInstance) -> None
           f"(DAGSTER_HOME={instance.root_directory}; see it with `make ui`).")
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[-1] if error else ""
-            print(f"  failed step {event.step_key}: {message}")
+            failure = failures.describe(event.step_key, event.step_failure_data, limit=600)
+            print(f"  failed step {event.step_key}: {failure['error']}{failures.where_text(failure)}")
 
 
-def print_ingestion() -> None:
+def stale_tables(instance: dg.DagsterInstance | None) -> dict[str, dict]:
+    """Source tables whose latest ingestion attempt failed and has not been resolved since (no
+    later load, and the source still differs from the load in the lake): the lake, the
+    warehouse and the publication keep their last good load, which is stale. table -> {run_id,
+    time, error, ...}."""
+    if instance is None:
+        return {}
+    import schemas
+    from ingestion.load import read_reconciliation
+    from orchestration import changes
+
+    keys = {dg.AssetKey(["lake", spec.source, spec.table]): spec for spec in schemas.TABLES.values()}
+    out = {}
+    for record in instance.get_asset_records(list(keys)):
+        entry = record.asset_entry
+        # The latest run that set out to load the table (Dagster records it when the run plans
+        # the asset), if it is not the run of the latest load.
+        attempt, done = entry.last_run_id, entry.last_materialization_record
+        if attempt is None or (done is not None and done.run_id == attempt):
+            continue
+        run = instance.get_run_record_by_id(attempt)
+        if run is None or run.dagster_run.status in changes.ACTIVE:
+            continue
+        spec = keys[entry.asset_key]
+        rec = read_reconciliation(settings.lake_dir(), spec.source, spec.table)
+        if rec is not None and changes.source_matches_load(spec):
+            continue   # the export that failed was replaced by the one the lake holds
+        step = f"lake__{spec.source}__{spec.table}"
+        cause = next((failures.describe(e.step_key, e.dagster_event.step_failure_data, limit=600)
+                      for e in instance.all_logs(attempt, of_type=dg.DagsterEventType.STEP_FAILURE)
+                      if e.step_key == step), None)
+        out[spec.name] = {"run_id": attempt, "time": (run.end_time or run.create_timestamp.timestamp()),
+                          "failure": cause or {"step": step, "error": "that run ended without loading it "
+                                               "(a step it depends on failed, or the run was killed)"},
+                          "load_id": rec.load_id if rec else None,
+                          "loaded_at": rec.loaded_at if rec else None}
+    return out
+
+
+def _bangkok(timestamp) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if isinstance(timestamp, str):
+        moment = datetime.fromisoformat(timestamp)
+    else:
+        moment = datetime.fromtimestamp(float(timestamp), ZoneInfo("UTC"))
+    return moment.astimezone(ZoneInfo("Asia/Bangkok")).strftime("%Y-%m-%d %H:%M")
+
+
+def print_ingestion(instance: dg.DagsterInstance | None = None) -> None:
     """Per source table, the latest load's reconciliation (lake/loads/): read = valid +
-    quarantined + duplicates, and the commonest reasons for quarantine."""
+    quarantined + duplicates, and the commonest reasons for quarantine. A table whose latest
+    ingestion failed is marked STALE, with the load the lake keeps and the cause."""
     import json
 
+    stale = stale_tables(instance)
     loads = sorted((settings.lake_dir() / "loads").glob("*/*.json"))
-    if not loads:
+    if not loads and not stale:
         print(f"\nNo loads in {settings.lake_dir() / 'loads'} yet.")
         return
     print(f"\nIngestion (lake: {settings.lake_dir()}):")
@@ -38,14 +91,25 @@ def print_ingestion() -> None:
         rec = json.loads(path.read_text(encoding="utf-8"))
         top = sorted(rec["reasons"].items(), key=lambda kv: -kv[1])[:3]
         balanced = rec["rows_read"] == rec["valid"] + rec["quarantined"] + rec["duplicates"]
-        print(f"  {rec['source'] + '/' + rec['table']:<34} {rec['rows_read']:>10,} {rec['valid']:>10,} "
+        name = rec['source'] + '/' + rec['table']
+        print(f"  {name:<34} {rec['rows_read']:>10,} {rec['valid']:>10,} "
               f"{rec['quarantined']:>11,} {rec['duplicates']:>10,}  "
               + ", ".join(f"{code} {n:,}" for code, n in top)
-              + ("" if balanced else "  (DOES NOT RECONCILE)"))
+              + ("" if balanced else "  (DOES NOT RECONCILE)")
+              + ("  STALE" if name in stale else ""))
+    if stale:
+        print("  STALE: the latest ingestion failed; the lake, the warehouse and the publication "
+              "keep the last good load:")
+    for name, info in sorted(stale.items()):
+        kept = (f"load {info['load_id']} of {_bangkok(info['loaded_at'])} kept"
+                if info["load_id"] else "no load yet")
+        failure = info["failure"]
+        print(f"    {name}: {kept}; failed in run {info['run_id']} at {_bangkok(info['time'])}: "
+              f"{failure['error']}{failures.where_text(failure)}")
 
 
-def print_warehouse() -> None:
-    print_ingestion()
+def print_warehouse(instance: dg.DagsterInstance | None = None) -> None:
+    print_ingestion(instance)
     path = settings.warehouse_path()
     if not path.exists():
         print(f"No warehouse at {path}.")
@@ -116,17 +180,27 @@ def print_quality(con: duckdb.DuckDBPyConnection) -> None:
         print(f"  {line}")
 
 
-def print_published(run_id: str | None = None) -> None:
-    """Where BI tools and people find what was published; the last line is the reports' index."""
-    from publishing import database
+def print_published(run_id: str | None = None, behind=None) -> None:
+    """Where BI tools and people find what was published, and which release it is; the last
+    line is the reports' index. `behind`: the publication is behind that good build."""
+    from publishing import database, release
 
     out = settings.publish_dir()
     manifest = database.read_manifest(out)
     if manifest is None:
         print(f"\nNothing published in {out} yet (publishing waits for every blocking check to pass).")
+        if behind is not None:
+            print(f"  The publication is behind: {behind.describe()}; the next run completes it.")
         return
     earlier = "" if run_id in (None, manifest["run_id"]) else " (an earlier run: this one did not publish)"
     print(f"\nPublished {manifest['published_at']} by run {manifest['run_id']}{earlier}:")
+    current = release.current_release(out)
+    if current is not None:
+        kept = release.releases(out)
+        print(f"  Release {current} ({out / release.CURRENT} -> {release.RELEASES_DIR}/{current}); "
+              f"{len(kept)} kept in {release.releases_dir(out)}/ for readers still open.")
+    if behind is not None:
+        print(f"  The publication is behind: {behind.describe()}; the next run completes it.")
     print(f"  BI tools, read-only: {out / database.DATABASE_FILE} (written by DuckDB "
           f"{manifest['duckdb_version']}, storage {manifest['storage_version']}); "
           f"Parquet: {out / database.PARQUET_DIR}/; GeoJSON: {out / 'geo'}/")

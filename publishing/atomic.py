@@ -85,9 +85,9 @@ def remove_stale_temps(folder: Path) -> list[Path]:
         pid = int(match.group(1))
         if pid == os.getpid() or process_alive(pid):
             continue  # a live writer's (or our own) file: it cleans up after itself
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
-        else:
+        else:   # a file, or a link (a release switch's temporary `current`)
             path.unlink(missing_ok=True)
         removed.append(path)
     return removed

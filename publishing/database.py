@@ -1,11 +1,13 @@
-"""The read-only copy of the marts for BI tools: `published/codi.duckdb`, one Parquet file per
-mart in `published/parquet/`, and `published/manifest.json` saying which run wrote them.
+"""The read-only copy of the marts for BI tools: `codi.duckdb`, one Parquet file per mart in
+`parquet/`, and `manifest.json` saying which run wrote them, written into the folder of the release
+being built (publishing/release.py); readers find them at `published/codi.duckdb`,
+`published/parquet/` and `published/manifest.json` once the release is switched in.
 
-The copy is built into a new file beside the old one and renamed into place, so a BI tool never
-sees a half-written file, and is never locked out: the publisher only ever reads the warehouse
-and the published file, it never holds a write lock on either.
+The publisher only ever reads the warehouse and never opens a published file for writing, so it
+never holds a lock a BI tool could trip over.
 
-Usage: python -m publishing.database --warehouse W --out DIR --run-id ID
+Usage: python -m publishing.database --warehouse W --out DIR --run-id ID [--keep N]
+(a release of the copy alone, switched in as `DIR/current`: for a copy outside the pipeline)
 """
 
 from __future__ import annotations
@@ -165,9 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--run-id", required=True)
+    parser.add_argument("--keep", type=int, default=3, help="releases to keep (default 3)")
     args = parser.parse_args(argv)
-    manifest = publish(args.warehouse, args.out, args.run_id,
-                       progress=lambda message: print(message, flush=True))
+    from publishing import release
+
+    say = lambda message: print(message, flush=True)  # noqa: E731
+    folder = release.open_building(args.out, args.run_id, say=say)
+    manifest = publish(args.warehouse, folder, args.run_id, progress=say)
+    release.record_part(folder, "codi_duckdb", [folder / DATABASE_FILE, folder / PARQUET_DIR])
+    release.finish(args.out, args.run_id, args.run_id, ["codi_duckdb"], keep=args.keep, say=say)
     print(json.dumps(manifest["tables"], ensure_ascii=False))
     return 0
 

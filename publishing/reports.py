@@ -24,7 +24,7 @@ import jinja2
 import pandas as pd
 import plotly
 
-from publishing import atomic, database, geo, marts
+from publishing import database, geo, marts
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -290,15 +290,18 @@ def _issue_groups(measures: list[marts.Measure]) -> list[dict]:
 
 def build(published_db: Path, boundaries_dir: Path, out_dir: Path,
           dbt_manifest: Path | None = None) -> dict:
-    """Build the whole site into a new folder and swap it into `out_dir`; return what was made."""
+    """Build the whole site into `out_dir` (a part of the release being built, which is switched
+    in whole: publishing/release.py); return what was made."""
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    site = out_dir
     publish = database.read_manifest(Path(published_db).parent) or {}
     stamp = {
         "run_id": publish.get("run_id", "–"),
         "published_at": datetime.fromisoformat(publish["published_at"]) if publish.get("published_at") else None,
     }
     env = _environment()
-    with duckdb.connect(str(published_db), read_only=True) as con, atomic.replacing_dir(out_dir) as site:
+    with duckdb.connect(str(published_db), read_only=True) as con:
         catalog = marts.discover(con, dbt_manifest)
         year = marts.latest_fiscal_year(con, catalog)
         _copy_assets(site / "assets")

@@ -1,20 +1,25 @@
 """Daily operations, as the data team lives them: `make run` (python -m orchestration.run, a real
 process on a real Dagster instance) on a copy of the demo sources that moves day by day.
 
-The tests share one sequence (module-scoped, in file order): a first full run, a day of new
-records, a run with no change, one source changed while another turns bad, a run killed during
-dbt and the next killed during publishing, and the run that recovers."""
+The tests share one sequence (module-scoped, in file order): a first full run, a run with no
+change, one source changed while another turns bad, a day of new records whose run is killed
+during dbt and the next during the area reports, then the publications that are behind: one
+killed while switching the release in, one on a full disk, one on a read-only `published/`, and
+the run that completes it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -54,10 +59,26 @@ class Ops:
     def manifest(self) -> dict:
         return json.loads((self.published / "manifest.json").read_text(encoding="utf-8"))
 
+    def current(self) -> str:
+        """The release `published/current` points at."""
+        return os.readlink(self.published / "current")
+
+    def releases(self) -> list[str]:
+        return sorted(p.name for p in (self.published / "releases").iterdir() if not p.name.startswith("."))
+
+    def alerts_of(self, run_id: str) -> list[dict]:
+        lines = self.alerts.read_text(encoding="utf-8").splitlines() if self.alerts.exists() else []
+        return [a for a in map(json.loads, lines) if a["run_id"] == run_id]
+
     def published_whole(self) -> dict:
         """The published copy opens, and holds every table of its manifest with its row count,
-        in the database and in Parquet: a reader sees one whole publication."""
+        in the database and in Parquet; every file the manifest lists is in the current release
+        with its size: a reader sees one whole publication, from one run."""
         manifest = self.manifest()
+        release = self.published / self.current()
+        assert manifest["release"] == release.name
+        for rel, spec in manifest["files"].items():
+            assert (release / rel).stat().st_size == spec["bytes"], rel
         with duckdb.connect(str(self.published / "codi.duckdb"), read_only=True) as con:
             assert con.execute("select run_id from meta.publish_info").fetchone()[0] == manifest["run_id"]
             for table, spec in manifest["tables"].items():
@@ -182,10 +203,16 @@ def test_one_changed_source_refreshes_alone_while_a_bad_source_fails_and_alerts(
     step = next(s for s in mine[0]["failed_steps"] if s["step"] == "lake__finance__loans")
     assert step["file"] == "finance/loans.csv" and step["table"] == "finance/loans"
     assert "principal" in step["error"]
+    # The summary marks the table stale: the load the lake keeps, and why the new one failed.
+    stale = next(line for line in done.stdout.splitlines() if line.strip().startswith("finance/loans:"))
+    assert f"load {json.loads(lake_loans)['load_id']}" in stale and "kept" in stale
+    assert f"failed in run {ingest.run_id}" in stale and "principal" in stale
+    assert re.search(r"finance/loans\s.*STALE$", done.stdout, re.MULTILINE)
 
 
-def _killed_at(ops: Ops, marker: str) -> subprocess.Popen:
-    """Start `make run` and SIGKILL its whole process group when `marker` shows in its log."""
+def _killed_at(ops: Ops, marker: str) -> str:
+    """Start `make run` and SIGKILL its whole process group when `marker` shows in its log.
+    Returns what it printed until then."""
     run = subprocess.Popen([sys.executable, "-m", "orchestration.run", "--log-level", "INFO"],
                            cwd=PROJECT, env=ops.env, start_new_session=True,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -206,48 +233,200 @@ def _killed_at(ops: Ops, marker: str) -> subprocess.Popen:
             os.killpg(run.pid, signal.SIGKILL)
     assert run.returncode == -signal.SIGKILL
     time.sleep(1)   # the killed step processes are gone before anyone looks
-    return run
+    return "".join(log)
 
 
-def test_a_day_of_new_records_survives_kills_during_dbt_and_publish_and_reaches_mart_kpi(ops: Ops):
+def _run_meanwhile(ops: Ops, marker: str, act: Callable[[], None]) -> subprocess.CompletedProcess:
+    """`make run` to its end, doing `act` when `marker` shows in its log."""
+    run = subprocess.Popen([sys.executable, "-m", "orchestration.run", "--log-level", "INFO"],
+                           cwd=PROJECT, env=ops.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    log, done_act = [], []
+    for line in run.stdout:
+        log.append(line)
+        if marker in line and not done_act:
+            act()
+            done_act.append(True)
+    run.wait(timeout=900)
+    assert done_act, f"never reached {marker!r}:\n" + "".join(log[-30:])
+    return subprocess.CompletedProcess(run.args, run.returncode, "".join(log), "")
+
+
+def _building(ops: Ops) -> Path:
+    [folder] = (ops.published / "releases").glob("*.building")
+    return folder
+
+
+@contextlib.contextmanager
+def _full_disk(folder: Path) -> Iterator[str]:
+    """`folder` becomes a 64 KiB file system (tmpfs; root only), or else a folder no one may
+    write. Yields the error the writer gets."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], check=True)
+        try:
+            yield "No space left on device"
+        finally:
+            subprocess.run(["umount", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+        try:
+            yield "Permission denied"
+        finally:
+            folder.chmod(0o755)
+
+
+@contextlib.contextmanager
+def _read_only(folder: Path) -> Iterator[str]:
+    """`folder` read-only: a read-only bind mount (root, who ignores permissions), or else no
+    write permission on it, its releases and their lock."""
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "--bind", str(folder), str(folder)], check=True)
+        try:
+            subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], check=True)
+            yield "Read-only file system"
+        finally:
+            subprocess.run(["umount", str(folder)], check=True)
+    else:
+        paths = [folder, folder / "releases", folder / "releases" / ".lock"]
+        modes = [p.stat().st_mode for p in paths]
+        for p in paths:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+        try:
+            yield "Permission denied"
+        finally:
+            for p, mode in zip(paths, modes):
+                p.chmod(mode)
+
+
+def _failed_step_line(stdout: str, step: str) -> str:
+    return next(line for line in stdout.splitlines() if line.strip().startswith(f"failed step {step}:"))
+
+
+def _point_settings_at(ops: Ops, monkeypatch) -> None:
+    for name in ("CODI_SOURCES_DIR", "CODI_GROUND_TRUTH_DIR", "CODI_LAKE_DIR", "CODI_WAREHOUSE",
+                 "CODI_PUBLISH_DIR", "CODI_ALERT_LOG"):
+        monkeypatch.setenv(name, ops.env[name])
+
+
+def _complete_publication_tick(ops: Ops, instance: dg.DagsterInstance):
+    from orchestration.definitions import defs
+
+    sensor = defs.resolve_sensor_def("complete_publication")
+    return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def()))
+
+
+def test_a_day_of_new_records_survives_kills_during_dbt_and_the_reports(ops: Ops):
     """A day of new records arrives. The run is killed while dbt builds, the next one while it
-    copies the marts out; the publication stays the last good one, whole, and the run after
-    that publishes the day's records, without anyone cleaning up. (One test, so that the suite
-    pays for one build of the day, not two.)"""
+    builds the area reports: the publication stays the last good release, whole, with `current`
+    on it; the reports' killed run leaves its building folder, and its good build behind."""
     before = ops.published_whole()
-    k2, k7 = ops.kpi("K2", 2559), ops.kpi("K7", 2559)
-    loads_before = ops.loads()
+    ops.before_day = before
+    ops.kpis_before = ops.kpi("K2", 2559), ops.kpi("K7", 2559)
+    ops.loads_before = ops.loads()
     with duckdb.connect(str(ops.published / "codi.duckdb"), read_only=True) as con:
-        paid_before = con.execute("select count(paid_date) from marts.fct_loan_repayments").fetchone()[0]
-    day = ops.advance(1)["history"][-1]
-    paid = day["finance"]["repayments_paid"]
+        ops.paid_before = con.execute("select count(paid_date) from marts.fct_loan_repayments").fetchone()[0]
+    ops.day = ops.advance(1)["history"][-1]
+    current = ops.current()
     # dbt has built some models and not the rest.
     _killed_at(ops, "OK created sql table model intermediate.")
-    assert ops.published_whole() == before
+    assert ops.published_whole() == before and ops.current() == current
 
     # Nothing changed in the sources since, but the records loaded by the killed run were
-    # never published: the next run builds them, and is killed copying the marts.
-    _killed_at(ops, "copy marts.")
-    assert ops.published_whole() == before
+    # never published: the next run builds them, and is killed building the reports (the copy
+    # of the marts, the maps and the docs of the new release are written by then, or being).
+    _killed_at(ops, "building the area reports")
+    assert ops.published_whole() == before and ops.current() == current
+    assert (_building(ops) / "codi.duckdb").exists(), "the new release was being built aside"
 
+
+def test_a_publication_behind_is_completed_without_a_rebuild_and_killed_while_switching(ops: Ops):
+    """No source changed, but the last good build was never published: the next run publishes
+    it (the `published` group alone, no dbt), and is killed while it verifies and switches the
+    release in. The previous release stays current and whole."""
+    log = _killed_at(ops, "verifying release")
+    assert "Publication is behind" in log
+    assert ops.published_whole() == ops.before_day
+    with ops.instance() as instance:
+        killed = _runs(instance)[-1]
+        assert killed.job_name == "build"
+        assert set(killed.asset_selection or []) == {
+            dg.AssetKey(["published", n]) for n in
+            ("release_folder", "codi_duckdb", "geo", "reports", "docs", "release")}
+
+
+def test_a_full_disk_in_the_reports_step_names_its_cause_and_keeps_the_release(ops: Ops):
+    """The reports' folder of the new release is on a full file system: the run fails, the
+    summary and the alert give the root error (not Dagster's "Error occurred while executing
+    op") with the path, and the previous release stays current and whole."""
+    stack = contextlib.ExitStack()
+    expected = []
+
+    def fill_the_disk():
+        expected.append(stack.enter_context(_full_disk(_building(ops) / "reports")))
+    with stack:
+        done = _run_meanwhile(ops, "copy marts.", fill_the_disk)
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "was killed: marked failed" in done.stdout
+    line = _failed_step_line(done.stdout, "published__reports")
+    assert expected[0] in line and "/reports" in line and "Error occurred while executing" not in line
+    assert "Publication was behind" in done.stdout and "NOT completed" in done.stdout
+    assert ops.published_whole() == ops.before_day
+
+    with ops.instance() as instance:
+        failed = _runs(instance)[-1]
+    [alert] = ops.alerts_of(failed.run_id)
+    step = next(s for s in alert["failed_steps"] if s["step"] == "published__reports")
+    assert expected[0] in step["error"] and "/reports" in step["error"]
+    assert step["exception"] in ("OSError", "PermissionError")
+    assert "published__reports" in alert["message"] and expected[0] in alert["message"]
+
+
+def test_a_read_only_published_folder_names_its_cause(ops: Ops, monkeypatch):
+    with _read_only(ops.published) as expected:
+        done = ops.run()
+    assert done.returncode == 1, done.stdout[-3000:]
+    line = _failed_step_line(done.stdout, "published__release_folder")
+    assert expected in line and str(ops.published / "releases") in line
+    assert ops.published_whole() == ops.before_day
+    with ops.instance() as instance:
+        failed = _runs(instance)[-1]
+        # What the daemon would do meanwhile: publish the last good build, the group alone.
+        _point_settings_at(ops, monkeypatch)
+        [request] = _complete_publication_tick(ops, instance).run_requests
+        assert {k.path[0] for k in request.asset_selection} == {"published"}
+        assert len(request.asset_selection) == 6 and request.tags["codi/trigger"] == "publication_behind"
+    [alert] = ops.alerts_of(failed.run_id)
+    [step] = alert["failed_steps"]
+    assert step["step"] == "published__release_folder" and expected in step["error"]
+    assert str(ops.published / "releases") in step["error"]
+
+
+def test_the_next_run_completes_the_publication_and_the_day_reaches_mart_kpi(ops: Ops, monkeypatch):
+    """The next run, with no source changed, completes the publication from the last good build
+    (no rebuild): the day's records reach the published marts, from one run, and nothing the
+    killed and failed runs left remains."""
+    before, day = ops.before_day, ops.day
     done = ops.run()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "was killed: marked failed" in done.stdout
+    assert re.search(r"Publication was behind run \S+: completed by run \S+", done.stdout), done.stdout[-3000:]
     after = ops.published_whole()
     assert after["run_id"] != before["run_id"]
+    assert ops.current() == f"releases/{after['release']}"
     with duckdb.connect(str(ops.published / "codi.duckdb"), read_only=True) as con:
         assert con.execute("select count(paid_date) from marts.fct_loan_repayments").fetchone()[0] \
-            == paid_before + paid
+            == ops.paid_before + day["finance"]["repayments_paid"]
         assert con.execute("select count(*) from marts.fct_disaster_events where event_id = ?",
                            [day["disaster"]["new_event"]]).fetchone()[0] == 1
     # The families and the council keyed in late (FY2559, the plan's last year) count in K2
     # and K7; today's own records (FY2561) are beyond the plan's years, in the facts.
+    k2, k7 = ops.kpis_before
     assert day["housing"]["late_moved_in"] > 0
     assert ops.kpi("K2", 2559) == k2 + day["housing"]["late_moved_in"]
     assert ops.kpi("K7", 2559) == k7 + 1
     # The day's records are clean: the ground-truth manifest (unchanged) stays true, every
     # table quarantines and drops exactly what it did before, and keeps the new rows.
-    loads = ops.loads()
+    loads, loads_before = ops.loads(), ops.loads_before
     for table in ("housing/projects", "housing/households", "disaster/events", "organization/councils"):
         assert (loads[table]["quarantined"], loads[table]["duplicates"]) == \
             (loads_before[table]["quarantined"], loads_before[table]["duplicates"]), table
@@ -266,9 +445,16 @@ def test_a_day_of_new_records_survives_kills_during_dbt_and_publish_and_reaches_
         loaded = _materialized(instance, ingests[-1].run_id)
         assert {"lake/finance/repayments", "lake/disaster/events"} <= loaded
         assert "lake/welfare/members" not in loaded
-        builds = [r.status for r in _runs(instance) if r.job_name == "build"][-3:]
-        assert builds == [dg.DagsterRunStatus.FAILURE] * 2 + [dg.DagsterRunStatus.SUCCESS]
-    assert not list(ops.published.glob(".*.tmp*")), "the killed runs' leftovers are cleaned up"
+        builds = [r for r in _runs(instance) if r.job_name == "build"][-6:]
+        assert [r.status for r in builds] == [dg.DagsterRunStatus.FAILURE] * 5 + [dg.DagsterRunStatus.SUCCESS]
+        # dbt ran in the first two (killed) builds only: the last good build was published as it was.
+        assert not [k for k in _materialized(instance, builds[-1].run_id) if not k.startswith("published/")]
+        _point_settings_at(ops, monkeypatch)
+        assert "last good build's" in _complete_publication_tick(ops, instance).skip_message
+    # Nothing the killed and failed runs left: no building folder, no temporary file; the last
+    # three releases kept, the newest current.
+    assert not list(ops.published.rglob("*.building")) and not list(ops.published.rglob(".*.tmp*"))
+    assert len(ops.releases()) <= 3 and after["release"] in ops.releases()
 
 
 def test_source_sensor_and_schedule_ask_for_the_changed_table_once(ops: Ops, monkeypatch):
@@ -276,9 +462,7 @@ def test_source_sensor_and_schedule_ask_for_the_changed_table_once(ops: Ops, mon
     event, an ingest of that table alone, under one run key however often the sensor looks."""
     from orchestration.definitions import defs
 
-    for name in ("CODI_SOURCES_DIR", "CODI_GROUND_TRUTH_DIR", "CODI_LAKE_DIR", "CODI_WAREHOUSE",
-                 "CODI_PUBLISH_DIR", "CODI_ALERT_LOG"):
-        monkeypatch.setenv(name, ops.env[name])
+    _point_settings_at(ops, monkeypatch)
     sensor = defs.resolve_sensor_def("source_files_changed")
     schedule = defs.resolve_schedule_def("daily_refresh_0200_bangkok")
     repo = defs.get_repository_def()

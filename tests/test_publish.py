@@ -1,6 +1,7 @@
 """Publishing for BI tools: the read-only copy, the Parquet files and the GeoJSON that the real
-`daily_refresh` run wrote, read the way a BI tool reads them (SQLAlchemy with duckdb-engine), while
-another run publishes, and after a run is killed in the middle of publishing."""
+`daily_refresh` run wrote as one release, read the way a BI tool reads them (SQLAlchemy with
+duckdb-engine) through the stable paths, while other runs switch releases in and delete old ones,
+and after a run is killed in the middle of publishing."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from orchestration import settings
-from publishing import atomic, database
+from publishing import database, release
 
 PROJECT = settings.PROJECT_ROOT
 CITIZEN_ID = r"^[0-9]{13}$"
@@ -48,8 +49,10 @@ def _marts(con) -> dict[str, int]:
 
 
 def test_publishing_waits_for_every_mart():
-    """Downstream of every dbt model of the marts group (and nothing else), so a failed dbt test or
-    blocking check on any mart stops the run before the published copy is replaced."""
+    """The release folder opens downstream of every dbt model of the marts and audit groups (and
+    nothing else), so a failed dbt test or blocking check on any of them stops the run before
+    anything is published; every part is built in it, and the release switches in only after
+    every part."""
     import dagster as dg
 
     from orchestration.definitions import defs
@@ -57,11 +60,41 @@ def test_publishing_waits_for_every_mart():
 
     graph = defs.resolve_asset_graph()
     marts = {key for key in codi_dbt_models.keys if graph.get(key).group_name == "marts"}
-    assert dg.AssetKey(["marts", "mart_kpi"]) in marts
+    audit = {key for key in codi_dbt_models.keys if graph.get(key).group_name == "audit"}
+    assert dg.AssetKey(["marts", "mart_kpi"]) in marts and audit
+    folder = graph.get(dg.AssetKey(["published", "release_folder"]))
+    assert folder.parent_keys == marts | audit
     copy = graph.get(dg.AssetKey(["published", "codi_duckdb"]))
-    assert copy.group_name == "published" and copy.parent_keys == marts
+    assert copy.parent_keys == marts | {folder.key}
     for name in ("geo", "reports"):
         assert graph.get(dg.AssetKey(["published", name])).parent_keys == {copy.key}
+    docs = graph.get(dg.AssetKey(["published", "docs"]))
+    assert docs.parent_keys == marts | audit | {folder.key}
+    switch = graph.get(dg.AssetKey(["published", "release"]))
+    assert switch.parent_keys == {copy.key, docs.key} | {dg.AssetKey(["published", n]) for n in ("geo", "reports")}
+    group = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "published"}
+    assert group == {k for k in graph.get_all_asset_keys() if k.path[0] == "published"}
+
+
+def test_the_run_published_one_release_through_stable_paths(published: Path, pipeline):
+    """`published/current` names the run's release; the paths BI tools and people configure are
+    links through it; the manifest lists every file of the release with its size and digest."""
+    run_id = pipeline.run_id
+    assert os.readlink(published / "current") == f"releases/{run_id}"
+    for name in ("codi.duckdb", "parquet", "geo", "reports", "docs", "manifest.json"):
+        assert os.readlink(published / name) == f"current/{name}", name
+    folder = published / "releases" / run_id
+    manifest = json.loads((published / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["release"], manifest["run_id"]) == (run_id, run_id)
+    assert manifest["parts"] == ["codi_duckdb", "docs", "geo", "reports"]
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == on_disk - {"manifest.json"}
+    assert {"codi.duckdb", "reports/index.html", "docs/index.html", "geo/provinces.geojson"} <= on_disk
+    for rel in ("codi.duckdb", "reports/index.html"):
+        assert (folder / rel).stat().st_size == manifest["files"][rel]["bytes"]
+    # the reports open through the links (tests/test_reports.py drives Chromium on this path)
+    assert (published / "reports" / "index.html").resolve() == folder / "reports" / "index.html"
+    assert [p.name for p in (published / "releases").iterdir() if not p.name.startswith(".")] == [run_id]
 
 
 def test_run_publishes_every_mart_with_its_manifest(published: Path, warehouse, pipeline):
@@ -86,7 +119,8 @@ def test_run_publishes_every_mart_with_its_manifest(published: Path, warehouse, 
         for table, rows in expected.items():
             path = published / manifest["tables"][table]["parquet"]
             assert con.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0] == rows
-    assert not list(published.glob(".*.tmp*")), "a temporary file was left behind"
+    assert not list(published.rglob(".*.tmp*")), "a temporary file was left behind"
+    assert not list(published.glob("releases/*.building")), "a building folder was left behind"
 
 
 def test_make_run_summary_ends_with_the_reports_index(published: Path, pipeline, capsys):
@@ -189,9 +223,24 @@ def _publish_cli(warehouse: Path, out: Path, run_id: str, **kwargs) -> subproces
                              "--out", str(out), "--run-id", run_id], cwd=PROJECT, **kwargs)
 
 
+HOLDING_READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+def counts():
+    run = con.execute("select run_id from meta.publish_info").fetchone()[0]
+    kpi = con.execute("select count(*) from marts.mart_kpi").fetchone()[0]
+    print(run, kpi, flush=True)
+counts()
+sys.stdin.readline()
+counts()
+"""
+
+
 def test_readers_keep_reading_while_a_second_run_publishes(published: Path, codi_env: Path, tmp_path: Path):
-    """A dashboard queries the published file in a loop while other runs swap new copies in:
-    no query fails, and every connection sees one whole publication, never a mix."""
+    """A dashboard queries the published file in a loop while other runs switch new releases in:
+    no query fails, and every connection sees one whole publication, never a mix. Two readers
+    that opened the first release before (a held SQLAlchemy connection, and a DuckDB client in
+    another process) keep reading it after the switches and after it is deleted."""
     a = codi_env / "warehouse" / "codi.duckdb"
     b = tmp_path / "b.duckdb"
     _changed_copy(a, b)
@@ -202,6 +251,11 @@ def test_readers_keep_reading_while_a_second_run_publishes(published: Path, codi
             expected[name] = _marts(con)
     assert expected["A"]["mart_kpi"] != expected["B"]["mart_kpi"]
     assert _publish_cli(a, out, "first-A").wait() == 0
+    held = sa.create_engine(f"duckdb:///{out / 'codi.duckdb'}", connect_args={"read_only": True}).connect()
+    assert held.execute(sa.text("select run_id from meta.publish_info")).scalar_one() == "first-A"
+    client = subprocess.Popen([sys.executable, "-c", HOLDING_READER, str(out / "codi.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert client.stdout.readline().split() == ["first-A", str(expected["A"]["mart_kpi"])]
 
     def publish_in_a_loop():
         for i, name in enumerate("BABA"):
@@ -226,14 +280,28 @@ def test_readers_keep_reading_while_a_second_run_publishes(published: Path, codi
     assert reads >= 10
     assert any(r.endswith("-B") for r in seen) and any(r.endswith("-A") for r in seen), seen
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["run_id"] == "loop3-A"
+    # The last three releases are kept; the first one is gone from the disk, not from its readers.
+    assert sorted(p.name for p in release.releases(out)) == ["loop1-A", "loop2-B", "loop3-A"]
+    assert not (out / "releases" / "first-A").exists()
+    assert held.execute(sa.text("select run_id from meta.publish_info")).scalar_one() == "first-A"
+    assert held.execute(sa.text("select count(*) from marts.mart_kpi")).scalar_one() == expected["A"]["mart_kpi"]
+    held.close()
+    out_text, _ = client.communicate("\n", timeout=60)
+    assert out_text.split() == ["first-A", str(expected["A"]["mart_kpi"])]
 
 
-def test_killed_run_leaves_the_previous_copy(published: Path, codi_env: Path, tmp_path: Path):
-    """SIGKILL a real `make run`-style Dagster run while it copies the marts: the old
-    published/codi.duckdb still opens, with the previous run's data; the next run cleans up."""
+def test_killed_run_leaves_the_previous_release(published: Path, codi_env: Path, tmp_path: Path):
+    """SIGKILL a real `make run`-style Dagster run while it copies the marts into its release:
+    published/codi.duckdb still opens, with the previous release's data; the next run's clean-up
+    removes the killed run's building folder."""
+    import dagster as dg
+
+    from orchestration import changes
+
     a = codi_env / "warehouse" / "codi.duckdb"
     out = tmp_path / "published"
-    before = database.publish(a, out, "before")
+    assert _publish_cli(a, out, "before").wait() == 0
+    before = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     # A warehouse whose copy takes long enough to be caught in the middle of it.
     big = tmp_path / "big" / "codi.duckdb"
     big.parent.mkdir()
@@ -244,9 +312,9 @@ def test_killed_run_leaves_the_previous_copy(published: Path, codi_env: Path, tm
     home = tmp_path / "dagster_home"
     home.mkdir()
     env = {**os.environ, "DAGSTER_HOME": str(home), "CODI_WAREHOUSE": str(big), "CODI_PUBLISH_DIR": str(out)}
-    run = subprocess.Popen([sys.executable, "-m", "orchestration.run", "--select", "published/codi_duckdb",
-                            "--log-level", "INFO"], cwd=PROJECT, env=env, start_new_session=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen([sys.executable, "-m", "orchestration.run", "--select", "published/release_folder",
+                            "published/codi_duckdb", "--log-level", "INFO"], cwd=PROJECT, env=env,
+                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     caught = threading.Event()
     log: list[str] = []
 
@@ -258,27 +326,75 @@ def test_killed_run_leaves_the_previous_copy(published: Path, codi_env: Path, tm
     threading.Thread(target=watch, daemon=True).start()
     try:
         assert caught.wait(timeout=300), "the run never reached the copy:\n" + "".join(log[-30:])
-        temps = list(out.glob(".codi.duckdb.*.tmp"))
-        assert temps, "the new copy is being written beside the old one"
+        [building] = list((out / "releases").glob("*.building"))
+        assert list(building.glob(".codi.duckdb.*.tmp")), "the new copy is being written in the run's release"
         os.killpg(run.pid, signal.SIGKILL)
         run.wait(timeout=30)
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
     assert run.returncode == -signal.SIGKILL
-    assert temps[0].exists(), "killed inside the copy, before the rename"
 
     with duckdb.connect(str(out / "codi.duckdb"), read_only=True) as con:
         assert con.execute("select run_id from meta.publish_info").fetchone()[0] == "before"
         assert _marts(con) == {t: spec["rows"] for t, spec in before["tables"].items()}
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["run_id"] == "before"
+    assert os.readlink(out / "current") == "releases/before"
 
-    # The next run, once the killed step's process is gone, cleans up what it left.
-    writer = int(temps[0].name.split(".")[3])  # .codi.duckdb.<pid>.<hex>.tmp
-    deadline = time.monotonic() + 60
-    while atomic.process_alive(writer):
-        assert time.monotonic() < deadline, "the killed step is still running"
-        time.sleep(0.2)
-    after = database.publish(big, out, "after")
-    assert after["tables"]["zz_bulk"]["rows"] == 12_000_000
-    assert not list(out.glob(".*.tmp*")), "the killed run's leftovers are cleaned up"
+    # The next run, once the killed steps' processes are gone, cleans up what the run left.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        deadline = time.monotonic() + 60
+        while not changes.fail_dead_runs(instance):
+            assert time.monotonic() < deadline, "the killed run is still running"
+            time.sleep(0.5)
+        release.clean_up(out, changes.release_writer_alive(instance))
+    assert not building.exists()
+    assert [p.name for p in (out / "releases").iterdir() if not p.name.startswith(".")] == ["before"]
+
+
+def _part(folder: Path, rel: str, text: str) -> Path:
+    path = folder / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_release_is_switched_in_only_when_whole(tmp_path: Path):
+    """The switch refuses a release with a part missing or a file changed after its part recorded
+    it (the previous publication stays); a whole one replaces the layout from before releases
+    with the stable links; the last `keep` releases stay; dead builds' folders go."""
+    out = tmp_path / "published"
+    _part(out, "codi.duckdb", "before releases")
+    _part(out, "reports/index.html", "before releases")
+
+    folder = release.open_building(out, "r1")
+    release.record_part(folder, "codi_duckdb", [_part(folder, "codi.duckdb", "one")])
+    page = _part(folder, "reports/index.html", "one")
+    with pytest.raises(release.ReleaseIncomplete, match="missing part"):
+        release.finish(out, "r1", "r1", ["codi_duckdb", "reports"])
+    release.record_part(folder, "reports", [folder / "reports"])
+    page.write_text("changed", encoding="utf-8")
+    with pytest.raises(release.ReleaseIncomplete, match="reports/index.html changed"):
+        release.finish(out, "r1", "r1", ["codi_duckdb", "reports"])
+    assert (out / "codi.duckdb").read_text(encoding="utf-8") == "before releases"
+    assert release.current_release(out) is None
+
+    page.write_text("one", encoding="utf-8")
+    manifest = release.finish(out, "r1", "r1", ["codi_duckdb", "reports"])
+    assert set(manifest["files"]) == {"codi.duckdb", "reports/index.html"}
+    assert os.readlink(out / "reports") == "current/reports"
+    assert (out / "reports" / "index.html").read_text(encoding="utf-8") == "one"
+    assert not folder.exists() and (out / "releases" / "r1" / "manifest.json").exists()
+
+    for n in (2, 3, 4):
+        folder = release.open_building(out, f"r{n}")
+        release.record_part(folder, "codi_duckdb", [_part(folder, "codi.duckdb", str(n))])
+        release.finish(out, f"r{n}", f"r{n}", ["codi_duckdb"], keep=3)
+    assert [p.name for p in release.releases(out)] == ["r2", "r3", "r4"]
+    assert (out / "codi.duckdb").read_text(encoding="utf-8") == "4"
+    assert not (out / "reports").exists() and not (out / "reports").is_symlink(), "r4 has no reports"
+
+    dead = release.open_building(out, "killed")
+    _part(dead, "codi.duckdb", "half")
+    assert release.clean_up(out, is_live=lambda key: True) == [] and dead.exists()
+    assert release.clean_up(out, is_live=lambda key: False) == [dead] and not dead.exists()

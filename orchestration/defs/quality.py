@@ -5,7 +5,8 @@
   with ERROR severity, and Dagster then skips everything downstream of the failing asset in the
   run: the publishing assets and `published/docs` among them.
 - `published/docs`: GE Data Docs and the dbt docs (static, one file) under
-  `published/docs/`, with a landing page; linked by path from its metadata.
+  `published/docs/`, with a landing page; linked by path from its metadata. A part of the
+  run's release (orchestration/defs/publish.py), in the `published` group.
 """
 
 import datetime as dt
@@ -26,11 +27,11 @@ from dagster_dbt import DbtCliResource
 
 from orchestration import settings
 from orchestration.dbt_project import dbt_project
+from orchestration.defs import publish
 from orchestration.defs.dbt import codi_dbt_models
 from orchestration.quality import provenance, report, results, runner
 from orchestration.quality.suites import Suite, all_suites
 
-GROUP = "audit"
 DOCS_KEY = dg.AssetKey(["published", "docs"])
 
 # The dbt models the suites may target: exactly the assets dbt defines (a suite for a model that
@@ -40,6 +41,7 @@ SUITES: list[Suite] = all_suites(DBT_KEYS)
 
 
 def docs_dir() -> Path:
+    """Where readers find the docs: a stable path, through the current release."""
     return settings.publish_dir() / "docs"
 
 
@@ -238,47 +240,52 @@ def lake_loads() -> list[dict[str, Any]]:
 
 @dg.asset(
     key=DOCS_KEY,
-    group_name=GROUP,
+    group_name=publish.GROUP,
     kinds={"great_expectations", "dbt", "html"},
-    deps=[dg.AssetKey.from_user_string(k) for k in DBT_KEYS if k.split("/")[0] in ("marts", "audit")],
+    deps=[*publish.RELEASE_INPUTS, publish.RELEASE_FOLDER_KEY],
     description="GE Data Docs (the quality suites and their recent results) and the dbt docs "
                 "(every model, column and its lineage) in published/docs/, rebuilt on each run "
-                "after the marts pass their blocking checks; the dbt docs are regenerated only "
-                "when the dbt project or the warehouse's columns changed.",
+                "after the marts pass their blocking checks, as a part of the run's release; the "
+                "dbt docs are regenerated only when the dbt project or the warehouse's columns "
+                "changed.",
 )
 def published_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
-    from publishing import atomic
+    from publishing import release
 
     target = docs_dir()
+    folder = publish.building(context)
     commit = provenance.git_commit()["commit"]
     generated = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=7)))
     key = dbt_docs_key()
+    # The current release's dbt docs, if made from the same manifest and catalog.
     dbt_invocation = reusable_dbt_docs(target / "dbt", key)
-    with atomic.replacing_dir(target) as tmp:
+    part = release.fresh_part_dir(folder / "docs")
+    with publish.naming(part):
         if dbt_invocation is None:
             dbt_invocation = generate_dbt_docs(
-                dbt, tmp / "dbt", meanwhile=lambda: runner.build_data_docs(SUITES, tmp / "great_expectations"))
+                dbt, part / "dbt", meanwhile=lambda: runner.build_data_docs(SUITES, part / "great_expectations"))
             dbt_invocation["generated"] = generated.isoformat(timespec="seconds")
         else:
             # `dbt docs generate` takes tens of seconds and would write the same page.
             context.log.info(f"dbt docs unchanged since {dbt_invocation.get('generated')}: kept")
-            (tmp / "dbt").mkdir()
-            shutil.copy2(target / "dbt" / "index.html", tmp / "dbt" / "index.html")
-            runner.build_data_docs(SUITES, tmp / "great_expectations")
-        (tmp / "dbt" / DBT_DOCS_KEY_FILE).write_text(
+            (part / "dbt").mkdir()
+            shutil.copy2(target / "dbt" / "index.html", part / "dbt" / "index.html")
+            runner.build_data_docs(SUITES, part / "great_expectations")
+        (part / "dbt" / DBT_DOCS_KEY_FILE).write_text(
             json.dumps({"key": key, "invocation": dbt_invocation}, indent=2), encoding="utf-8")
         run_name, latest = report.latest_validations()
-        copy_thai_font(tmp / "assets")
-        (tmp / "index.html").write_text(
+        copy_thai_font(part / "assets")
+        (part / "index.html").write_text(
             _landing_page(context.run_id, commit, generated.isoformat(timespec="seconds"),
                           latest, run_name), encoding="utf-8")
-        validations = sum(1 for _ in (tmp / "great_expectations" / "validations").rglob("*.html"))
+        validations = sum(1 for _ in (part / "great_expectations" / "validations").rglob("*.html"))
         loads = lake_loads()
-        (tmp / "audit.json").write_text(json.dumps({
+        (part / "audit.json").write_text(json.dumps({
             "dagster_run_id": context.run_id, "git_commit": commit,
             "dbt_docs_invocation": dbt_invocation, "generated": generated.isoformat(),
             "lake_loads": loads,
         }, ensure_ascii=False, indent=2), encoding="utf-8")
+        release.record_part(folder, "docs", [part])
     return dg.MaterializeResult(metadata={
         "index": dg.MetadataValue.path(str(target / "index.html")),
         "data_docs": dg.MetadataValue.path(str(data_docs_index())),

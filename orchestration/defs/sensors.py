@@ -1,6 +1,6 @@
 """Sensors for the daily operation: ingest a source table when its files change, build what
-depends on an ingest run's tables when it ends (succeeded or failed), and report every failed
-run."""
+depends on an ingest run's tables when it ends (succeeded or failed), complete a publication
+that is behind its last good build, and report every failed run with its cause."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import urllib.request
 
 import dagster as dg
 
-from orchestration import changes, settings
+from orchestration import changes, failures, settings
 from orchestration.defs.jobs import build, ingest
 
 
@@ -20,7 +20,7 @@ INLINE_BUILD_TAG = "codi/build"
 
 # A run killed with its process (SIGKILL, a reboot) stays "started" in the run storage: after
 # this long without an event it no longer holds the sensor back.
-STALE_AFTER = dt.timedelta(hours=6)
+STALE_AFTER = changes.STALE_AFTER
 
 
 def _refresh_in_progress(instance: dg.DagsterInstance) -> bool:
@@ -91,6 +91,28 @@ def build_after_failed_ingest(context: dg.RunFailureSensorContext):
     return build_request(context)
 
 
+@dg.sensor(
+    name="complete_publication",
+    job=build,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When the publication is behind the last good build (its publish was killed or "
+                "failed) and nothing runs, publish that build: the `published` group alone.",
+)
+def complete_publication(context: dg.SensorEvaluationContext):
+    if _refresh_in_progress(context.instance):
+        return dg.SkipReason("A run is queued or in progress: looking again after it.")
+    graph = context.repository_def.asset_graph
+    behind = changes.publication_behind(context.instance, graph)
+    if behind is None:
+        return dg.SkipReason("The current release is the last good build's.")
+    # Once a day per build: a publish that keeps failing (a full disk) is alerted, not hammered.
+    day = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    return dg.RunRequest(run_key=f"complete-publication-{behind.build}-{day}",
+                         asset_selection=sorted(changes.publish_keys(graph), key=lambda k: k.to_user_string()),
+                         tags={"codi/trigger": "publication_behind", "codi/behind_run": behind.run_id})
+
+
 def write_alert(alert: dict) -> None:
     """Append the alert to the alert log and, if a webhook is configured, POST it there. A broken
     webhook must not hide the alert: the log line is written first."""
@@ -111,24 +133,23 @@ INLINE_ALERT_TAG = "codi/alert"
 
 
 def run_alert(instance: dg.DagsterInstance, run: dg.DagsterRun, message: str = "") -> dict:
-    """The alert for a failed run, from its event log: each failed step with its error and, for
-    a bad source, the file, table, row and column the failure names."""
-    failed_steps = []
-    for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-        data = entry.dagster_event.step_failure_data
-        error = data.error.message.strip() if data and data.error else ""
-        user = data.user_failure_data if data else None
-        if user is not None and user.description:
-            error = user.description
-        where = {k: v.value for k, v in (user.metadata if user else {}).items()
-                 if k in ("file", "table", "row", "column")}
-        failed_steps.append({"step": entry.step_key, "error": error, **where})
+    """The alert for a failed run, from its event log: each failed step with its root error
+    (e.g. `OSError: [Errno 28] No space left on device: '/path'`, not Dagster's wrapper) and,
+    where known, the file, table, row and column (orchestration/failures.py)."""
+    failed_steps = failures.step_failures(instance, run.run_id)
+    if failed_steps:
+        first = failed_steps[0]
+        headline = (f"Run {run.run_id} of {run.job_name} failed: {len(failed_steps)} step(s) "
+                    f"failed; {first['step']}: {first['error'][:300]}")
+    else:
+        # No step failed: the run itself did (killed, a resource that would not start).
+        headline = failures.run_failure(instance, run.run_id) or message \
+            or f"Run {run.run_id} of {run.job_name} failed"
     return {
         "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "run_id": run.run_id,
         "job": run.job_name,
-        "message": message or f"Run {run.run_id} of {run.job_name} failed"
-                   + (f": {len(failed_steps)} step(s) failed" if failed_steps else ""),
+        "message": headline,
         "failed_steps": failed_steps,
     }
 
