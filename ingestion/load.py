@@ -11,6 +11,7 @@ A table-level problem raises `SourceError` before anything is written, so the la
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -397,14 +398,59 @@ def _identity(spec: TableSpec, frame: pd.DataFrame) -> list[str]:
     return cols + ([readers.GEOMETRY] if readers.GEOMETRY in frame.columns else [])
 
 
+@functools.lru_cache(maxsize=1)
+def _single_successors() -> dict[str, str]:
+    """Abolished subdistrict code -> its one current successor, as the area resolver maps it
+    (ingestion.areas: an abolished code with several successors is never resolved)."""
+    from geothai.abolished import abolished_areas
+
+    current = {s.code for s in geothai._subdistricts()}  # noqa: SLF001 (as ingestion.areas)
+    abolished = {a.code: a.successors for a in abolished_areas() if a.level == "subdistrict"}
+
+    def follow(code: str, seen: tuple[str, ...] = ()) -> set[str]:
+        if code in current:
+            return {code}
+        if code in seen or code not in abolished:
+            return set()
+        return set().union(*(follow(c, seen + (code,)) for c in abolished[code]))
+
+    found = {code: follow(code) for code in abolished}
+    return {code: next(iter(s)) for code, s in found.items() if len(s) == 1}
+
+
+def key_values(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each row's key as the lake will hold it, so that two spellings of one key are one key and
+    the older record is superseded instead of reaching the warehouse as a second row (which would
+    fail its uniqueness test there): a year in either era (2556, 2013, ๒๕๕๖), a count with
+    leading zeros (01), an abolished subdistrict code and its successor. Unreadable values stay
+    as written (the row is quarantined for them anyway)."""
+    out = {}
+    for k in spec.key:
+        text = normalise.thai_digits(normalise.clean_text(frame[k]))[0]
+        kind = spec.column(k).kind if k in spec.column_names else None
+        if kind in (base.BE_YEAR, base.COUNT, base.AREA_CODE):
+            codes, uniques = pd.factorize(text, use_na_sentinel=True)
+            raw = pd.Series(uniques, dtype="str")
+            if kind == base.AREA_CODE:
+                code = area_mod.clean_code(raw)
+                value = code.map(_single_successors()).fillna(code)
+            else:
+                parsed = normalise.be_year(raw) if kind == base.BE_YEAR else \
+                    normalise.number(raw, integer=True)
+                value = parsed.value.astype("str").where(parsed.value.notna(), raw)
+            text = pd.Series(np.append(value.to_numpy(dtype=object), None)[
+                np.where(codes >= 0, codes, len(value))], index=frame.index, dtype="str")
+        out[k] = text
+    return pd.DataFrame(out)
+
+
 def _scan(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, sources_dir: Path,
           keep: bool) -> Scan:
     raw = read_file(spec, path, sources_dir)
     rel = path.relative_to(sources_dir).as_posix()
     frame = raw.frame
     row_hash = row_hashes(con, frame, _identity(spec, frame), "row")
-    keys = pd.DataFrame({k: normalise.thai_digits(normalise.clean_text(frame[k]))[0]
-                         for k in spec.key})
+    keys = key_values(spec, frame)
     key_hash = row_hashes(con, keys, list(spec.key), "key")
     key_ok = keys.notna().all(axis=1).to_numpy()
     latest = None
