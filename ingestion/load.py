@@ -1,6 +1,7 @@
 """The load of one source table: read -> clean -> duplicates -> validate the text (pandera) ->
-parse -> resolve areas -> orphans -> validate the values (pandera) -> pseudonymise -> split into
-valid and quarantined rows -> write both atomically -> return the reconciliation.
+parse -> resolve areas -> references to the parent's current load -> validate the values
+(pandera) -> pseudonymise -> split into valid and quarantined rows -> write both atomically ->
+return the reconciliation.
 
 Every row read ends in exactly one place: `lake/validated`, `lake/quarantine` (with its reason
 codes, columns, values and the original row) or the count of exact duplicates, and the load
