@@ -99,8 +99,9 @@ def _asset(spec: TableSpec) -> dg.AssetsDefinition:
 
 def judge_share(rec: "Reconciliation", spec: TableSpec) -> tuple[bool, str]:
     """The quarantine part of the blocking policy (docs/policy.md): (passed, why). Rows held back
-    because their parent was quarantined are the parent's problem, judged at the parent's table;
-    below the table's minimum row count a share says nothing about an export and is not judged."""
+    because their parent was quarantined are the parent's problem, judged at the parent's table
+    (one also bad on its own counts as held); below the table's minimum row count a share says
+    nothing about an export and is not judged."""
     from ingestion.load import PARENT_QUARANTINED
 
     held = rec.reasons.get(PARENT_QUARANTINED, 0)
