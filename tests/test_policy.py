@@ -554,6 +554,25 @@ def test_two_spellings_of_one_key_are_one_key(tmp_path):
     assert valid == {("500101", 2556), ("102901", 2556)}
 
 
+def test_a_training_without_a_year_is_quarantined_not_left_to_fail_in_dbt(tmp_path):
+    """fct_leader_training.fiscal_year is not_null (blocking): ingestion must hold back a row
+    that has none."""
+    import schemas
+    from ingestion.load import load_table
+
+    folder = tmp_path / "sources" / "organization"
+    folder.mkdir(parents=True)
+    (folder / "leader_training.csv").write_text(
+        "training_code,fiscal_year,subdistrict_code,new_leaders,total_participants\r\n"
+        "TR0001,2556,500101,5,20\r\n"
+        "TR0002,,500101,3,10\r\n", encoding="utf-8-sig")
+    rec = load_table(schemas.TABLES[("organization", "leader_training")], tmp_path / "sources",
+                     tmp_path / "lake", KEY, BOUNDARIES)
+    assert (rec.valid, rec.quarantined) == (1, 1)
+    [row] = _lake(tmp_path, "quarantine", "organization/leader_training")
+    assert (row["_source_row"], row["reason_codes"], row["columns"]) == (3, "value_missing", "fiscal_year")
+
+
 def test_no_test_a_source_row_can_trip_blocks_the_build():
     """The severities of docs/policy.md, read from the dbt manifest: relationships between the
     tables of a parent and its child, the area a child takes from its parent, and every test on
