@@ -1,6 +1,7 @@
 """The load of one source table: read -> clean -> duplicates -> validate the text (pandera) ->
-parse -> resolve areas -> orphans -> validate the values (pandera) -> pseudonymise -> split into
-valid and quarantined rows -> write both atomically -> return the reconciliation.
+parse -> resolve areas -> references to the parent's current load -> validate the values
+(pandera) -> pseudonymise -> split into valid and quarantined rows -> write both atomically ->
+return the reconciliation.
 
 Every row read ends in exactly one place: `lake/validated`, `lake/quarantine` (with its reason
 codes, columns, values and the original row) or the count of exact duplicates, and the load
@@ -11,6 +12,7 @@ A table-level problem raises `SourceError` before anything is written, so the la
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -39,9 +41,6 @@ REPAIRS = "_repairs"
 # (beyond, pass 2 reads them again). Two of the largest loads run side by side within 2 GB.
 CHUNK_ROWS = 200_000
 KEEP_ROWS = 200_000
-# A table whose files suddenly hold less than this share of the last good load's rows is taken
-# for a broken export (a truncated file, a filtered query), not for news: the load stops.
-MIN_SHARE_OF_LAST_LOAD = 0.5
 QUARANTINE_COLUMNS = [SOURCE_FILE, SOURCE_ROW, LOAD_ID, "row_key", "reason_codes", "columns",
                       "values", "message", "original_row"]
 # The order repair codes are listed in `_repairs` (docs/lake.md).
@@ -400,14 +399,59 @@ def _identity(spec: TableSpec, frame: pd.DataFrame) -> list[str]:
     return cols + ([readers.GEOMETRY] if readers.GEOMETRY in frame.columns else [])
 
 
+@functools.lru_cache(maxsize=1)
+def _single_successors() -> dict[str, str]:
+    """Abolished subdistrict code -> its one current successor, as the area resolver maps it
+    (ingestion.areas: an abolished code with several successors is never resolved)."""
+    from geothai.abolished import abolished_areas
+
+    current = {s.code for s in geothai._subdistricts()}  # noqa: SLF001 (as ingestion.areas)
+    abolished = {a.code: a.successors for a in abolished_areas() if a.level == "subdistrict"}
+
+    def follow(code: str, seen: tuple[str, ...] = ()) -> set[str]:
+        if code in current:
+            return {code}
+        if code in seen or code not in abolished:
+            return set()
+        return set().union(*(follow(c, seen + (code,)) for c in abolished[code]))
+
+    found = {code: follow(code) for code in abolished}
+    return {code: next(iter(s)) for code, s in found.items() if len(s) == 1}
+
+
+def key_values(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each row's key as the lake will hold it, so that two spellings of one key are one key and
+    the older record is superseded instead of reaching the warehouse as a second row (which would
+    fail its uniqueness test there): a year in either era (2556, 2013, ๒๕๕๖), a count with
+    leading zeros (01), an abolished subdistrict code and its successor. Unreadable values stay
+    as written (the row is quarantined for them anyway)."""
+    out = {}
+    for k in spec.key:
+        text = normalise.thai_digits(normalise.clean_text(frame[k]))[0]
+        kind = spec.column(k).kind if k in spec.column_names else None
+        if kind in (base.BE_YEAR, base.COUNT, base.AREA_CODE):
+            codes, uniques = pd.factorize(text, use_na_sentinel=True)
+            raw = pd.Series(uniques, dtype="str")
+            if kind == base.AREA_CODE:
+                code = area_mod.clean_code(raw)
+                value = code.map(_single_successors()).fillna(code)
+            else:
+                parsed = normalise.be_year(raw) if kind == base.BE_YEAR else \
+                    normalise.number(raw, integer=True)
+                value = parsed.value.astype("str").where(parsed.value.notna(), raw)
+            text = pd.Series(np.append(value.to_numpy(dtype=object), None)[
+                np.where(codes >= 0, codes, len(value))], index=frame.index, dtype="str")
+        out[k] = text
+    return pd.DataFrame(out)
+
+
 def _scan(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, sources_dir: Path,
           keep: bool) -> Scan:
     raw = read_file(spec, path, sources_dir)
     rel = path.relative_to(sources_dir).as_posix()
     frame = raw.frame
     row_hash = row_hashes(con, frame, _identity(spec, frame), "row")
-    keys = pd.DataFrame({k: normalise.thai_digits(normalise.clean_text(frame[k]))[0]
-                         for k in spec.key})
+    keys = key_values(spec, frame)
     key_hash = row_hashes(con, keys, list(spec.key), "key")
     key_ok = keys.notna().all(axis=1).to_numpy()
     latest = None
@@ -482,7 +526,7 @@ class Chunk:
 
 
 def process(spec: TableSpec, raw: RawTable, exact: np.ndarray, superseded: np.ndarray,
-            winner_at: dict[int, tuple[str, int]], parents: set[str] | None,
+            winner_at: dict[int, tuple[str, int]], parents: ParentKeys | None,
             boundaries: Path, load_id: str, key: bytes) -> Chunk:
     """Pass 2 over a group of files: validate, parse, resolve and split their rows."""
     frame = raw.frame.reset_index(drop=True)
@@ -514,10 +558,7 @@ def process(spec: TableSpec, raw: RawTable, exact: np.ndarray, superseded: np.nd
     if spec.areas is not None:
         _resolve_areas(spec, frame, text, typed, failures, repairs, boundaries)
     if spec.parent is not None:
-        child = text[spec.parent.column]
-        orphan = child.notna() & ~child.isin(parents) & pd.Series(live)
-        failures.add_mask(orphan, "orphan_reference", spec.parent.column, child,
-                          f"no {spec.parent.parent_column} like it in {spec.parent.source}/{spec.parent.table}")
+        parents.check(text[spec.parent.column], live, failures, spec.parent.column)
     run_schema(spec.typed, typed[live], failures, text)
 
     fails = failures.frame()
@@ -535,16 +576,59 @@ def process(spec: TableSpec, raw: RawTable, exact: np.ndarray, superseded: np.nd
                  int(exact.sum()))
 
 
+def acceptance_path(lake_dir: Path, source: str, table: str) -> Path:
+    """`lake/accepted/<source>/<table>.json`: the one export of a table accepted although it
+    shrank (accept_shrink)."""
+    return Path(lake_dir) / "accepted" / source / f"{table}.json"
+
+
+def accept_shrink(spec: TableSpec, sources_dir: Path, lake_dir: Path,
+                  by: str | None = None) -> dict:
+    """Accept the table's current export although it has fewer rows than its last good load
+    allows (TableSpec.max_shrink): recorded with the sha256 of each of its files, so that it
+    accepts these files only; the next load of any other export is judged again. Every path
+    (make run, the schedule, the sensor) honours it, since the load itself reads it."""
+    files = {p.relative_to(sources_dir).as_posix(): readers.sha256_file(p)
+             for p in source_files(spec, Path(sources_dir))}
+    last = read_reconciliation(lake_dir, spec.source, spec.table)
+    record = {"table": spec.name, "files": files,
+              "accepted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+              "accepted_by": by or "", "last_good_load": last.load_id if last else None,
+              "last_good_rows_read": last.rows_read if last else None}
+    path = acceptance_path(lake_dir, spec.source, spec.table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return record
+
+
+def _accepted(spec: TableSpec, lake_dir: Path, files: dict[str, str]) -> dict | None:
+    path = acceptance_path(lake_dir, spec.source, spec.table)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if record.get("files") == files else None
+
+
 def _refuse_a_shrunken_table(spec: TableSpec, lake_dir: Path, scans: list) -> None:
+    """A table whose files hold more than `spec.max_shrink` fewer rows than its last good load is
+    taken for a broken export (a truncated file, a filtered query), not for news: the load stops
+    and the last good load stays, unless this very export was accepted (accept_shrink)."""
     last = read_reconciliation(lake_dir, spec.source, spec.table)
     rows = sum(s.rows for s in scans)
-    if last is not None and last.rows_read and rows < last.rows_read * MIN_SHARE_OF_LAST_LOAD:
-        files = ", ".join(s.rel for s in scans) if len(scans) <= 3 else spec.pattern
-        raise SourceError(
-            f"{rows:,} data rows where the last good load ({last.load_id}) read "
-            f"{last.rows_read:,}: more than {1 - MIN_SHARE_OF_LAST_LOAD:.0%} of the rows are gone. "
-            f"If the export really shrank, delete lake/loads/{spec.source}/{spec.table}.json and "
-            f"run again", file=files, table=spec.name)
+    if last is None or not last.rows_read or rows >= last.rows_read * (1 - spec.max_shrink):
+        return
+    if _accepted(spec, lake_dir, {s.rel: s.sha256 for s in scans}) is not None:
+        return
+    files = ", ".join(s.rel for s in scans) if len(scans) <= 3 else spec.pattern
+    raise SourceError(
+        f"{rows:,} data rows where the last good load ({last.load_id}) read {last.rows_read:,}: "
+        f"{1 - rows / last.rows_read:.0%} fewer, more than the {spec.max_shrink:.0%} the table "
+        f"allows (a truncated export or a filtered query?). If the export really shrank, accept "
+        f"these files (this export only) with `make run ACCEPT={spec.name}` or "
+        f"`python -m orchestration.run --accept-shrink {spec.name}`", file=files, table=spec.name)
 
 
 def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
@@ -589,7 +673,7 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
         size += scan.rows
     groups.append(current)
 
-    parents = parent_keys(spec, sources_dir) if spec.parent is not None else None
+    parents = parent_keys(spec, lake_dir) if spec.parent is not None else None
     counts = {"read": 0, "valid": 0, "quarantined": 0, "duplicates": 0}
     reasons, repair_counts, resolution = Counter(), Counter(), Counter()
     quarantines = []
@@ -812,13 +896,76 @@ def _resolve_areas(spec: TableSpec, raw_frame: pd.DataFrame, text: pd.DataFrame,
     typed["area_resolution"] = r.method
 
 
-def parent_keys(spec: TableSpec, sources_dir: Path) -> set[str]:
-    """The parent table's keys as they are in its source (any row read, valid or not)."""
+PARENT_QUARANTINED = "parent_quarantined"
+ORPHAN_REFERENCE = "orphan_reference"
+SUPERSEDED = "duplicate_key_superseded"
+
+
+@dataclass
+class ParentKeys:
+    """What a child table's rows may reference: the keys of its parent's current load in the
+    lake. `valid`: keys with a validated row. `quarantined`: key -> (file, row, reasons) of its
+    quarantined record, for keys with no validated row (an older record a later one superseded
+    leaves its key valid)."""
+
+    table: str
+    column: str
+    load_id: str
+    valid: set[str]
+    quarantined: dict[str, tuple[str, int, str]]
+
+    def check(self, child: pd.Series, live: np.ndarray, failures: Failures, column: str) -> None:
+        """Each live row whose reference is not a valid parent key: `parent_quarantined` (naming
+        the parent's row and reasons) when the parent quarantined it, else `orphan_reference`."""
+        unknown = child.notna() & ~child.isin(self.valid) & pd.Series(live, index=child.index)
+        held = unknown & child.isin(self.quarantined.keys())
+        if held.any():
+            detail = child[held].map(lambda k: (
+                "its {0} {1} is quarantined in {2} ({3} row {4}: {5}; load {6})".format(
+                    self.column, k, self.table, *self.quarantined[k], self.load_id)))
+            failures.add_mask(held, PARENT_QUARANTINED, column, child, detail.reindex(child.index))
+        failures.add_mask(unknown & ~held, ORPHAN_REFERENCE, column, child,
+                          f"no {self.column} like it in {self.table} (load {self.load_id})")
+
+
+def parent_keys(spec: TableSpec, lake_dir: Path) -> ParentKeys:
+    """The keys of the parent table's current load in the lake (validated and quarantined), so
+    that a child row is judged against what its parent actually published: a household of a
+    quarantined project is held back with it, never left to fail a relationship test in dbt.
+    The parent's asset runs first (a Dagster dependency); without a load of it, the child waits."""
     import schemas
 
-    parent = schemas.TABLES[(spec.parent.source, spec.parent.table)]
-    raw = read_source(parent, sources_dir, only=[spec.parent.parent_column])
-    return set(normalise.clean_text(raw.frame[spec.parent.parent_column]).dropna().unique())
+    parent = f"{spec.parent.source}/{spec.parent.table}"
+    column = spec.parent.parent_column
+    parent_spec = schemas.TABLES[(spec.parent.source, spec.parent.table)]
+    # The quarantine's `row_key` is the parent's key as its source wrote it (_row_keys): it
+    # names a referenced record when that key is the referenced column alone.
+    keyed_by_column = [k for k in parent_spec.key if k in parent_spec.column_names] == [column]
+    rec = read_reconciliation(lake_dir, spec.parent.source, spec.parent.table)
+    valid_dir = table_dir(lake_dir, "validated", spec.parent.source, spec.parent.table)
+    quarantine_dir = table_dir(lake_dir, "quarantine", spec.parent.source, spec.parent.table)
+    if rec is None or not any(valid_dir.glob("*.parquet")):
+        raise SourceError(f"its parent table {parent} has no load in the lake yet: load {parent} "
+                          f"first (make run loads both, the parent first)",
+                          file=spec.pattern, table=spec.name)
+    with duckdb.connect() as con:
+        valid = {k for (k,) in con.execute(
+            f"select distinct {column} from read_parquet(?, union_by_name=true) "
+            f"where {column} is not null", [str(valid_dir / "*.parquet")]).fetchall()}
+        quarantined: dict[str, tuple[str, int, str]] = {}
+        if keyed_by_column and any(quarantine_dir.glob("*.parquet")):
+            # One record per key: its latest quarantined row, a superseded older one only when
+            # nothing else names the key.
+            rows = con.execute(
+                f"""select row_key, {SOURCE_FILE}, {SOURCE_ROW}, reason_codes
+                    from read_parquet(?, union_by_name=true)
+                    where row_key is not null
+                    qualify row_number() over (
+                        partition by row_key
+                        order by reason_codes = '{SUPERSEDED}', {SOURCE_ROW} desc) = 1""",
+                [str(quarantine_dir / "*.parquet")]).fetchall()
+            quarantined = {k: (f, int(r), codes) for k, f, r, codes in rows if k not in valid}
+    return ParentKeys(parent, column, rec.load_id, valid, quarantined)
 
 
 def _json_records(frame: pd.DataFrame) -> list[str]:

@@ -3,7 +3,8 @@ and the sensors share, so they never disagree about what to ingest, build and pu
 
 A source table is due when the sha256 of its files differs from the files recorded by its
 current load (`lake/loads/<source>/<table>.json`, docs/lake.md), when it has no load yet, or
-when its parent table is due (the orphan check reads the parent's source). A reference table is
+when its parent table is due or was loaded after it (a child's rows are judged against its
+parent's current load: households after projects). A reference table is
 due when its Parquet is missing or geothai's data version differs from the one its last
 materialisation recorded. Everything else is left alone: the build then selects only what is
 downstream of what was ingested.
@@ -44,6 +45,7 @@ class Changes:
     tables: dict[str, str] = field(default_factory=dict)      # "housing/projects" -> reason
     reference: dict[str, str] = field(default_factory=dict)   # "areas" -> reason
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> {file: sha256}
+    accepted: dict[str, str] = field(default_factory=dict)  # table -> digest of its shrink acceptance
 
     @property
     def asset_keys(self) -> list[dg.AssetKey]:
@@ -58,6 +60,8 @@ class Changes:
         run key, so a sensor asks for it once."""
         state = {"tables": {t: self.files.get(t, {}) for t in sorted(self.tables)},
                  "reference": sorted(self.reference)}
+        if self.accepted:   # accepting a shrunken export asks for the same files once more
+            state["accepted"] = dict(sorted(self.accepted.items()))
         return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
 
     def describe(self) -> list[str]:
@@ -137,6 +141,27 @@ def _recorded_geothai_version(instance: dg.DagsterInstance | None, table: str) -
     return None if value is None else str(value.value)
 
 
+def _loaded_after(parent, child) -> bool:
+    """Whether the parent's current load is newer than the child's."""
+    import datetime as dt
+
+    if parent is None or child is None:
+        return False
+    return dt.datetime.fromisoformat(parent.loaded_at) > dt.datetime.fromisoformat(child.loaded_at)
+
+
+def _acceptance(lake_dir: Path, table: str) -> str | None:
+    """The digest of a shrink acceptance recorded for the table (ingestion.load.accept_shrink),
+    if any: a new acceptance is a new reason to try the same files again."""
+    from ingestion.load import acceptance_path
+
+    path = acceptance_path(lake_dir, *table.split("/"))
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return None
+
+
 def detect(instance: dg.DagsterInstance | None = None, full: bool = False,
            sources_dir: Path | None = None, lake_dir: Path | None = None) -> Changes:
     """The lake tables due for ingestion (all of them with `full`)."""
@@ -149,22 +174,31 @@ def detect(instance: dg.DagsterInstance | None = None, full: bool = False,
     lake_dir = Path(lake_dir or settings.lake_dir())
     cache = _HashCache(lake_dir / HASH_CACHE)
     out = Changes()
+    loads = {}
     for spec in schemas.TABLES.values():
         current = _current_files(spec, sources_dir, cache)
         out.files[spec.name] = current
         if full:
             out.tables[spec.name] = "full refresh"
             continue
-        rec = read_reconciliation(lake_dir, spec.source, spec.table)
+        rec = loads[spec.name] = read_reconciliation(lake_dir, spec.source, spec.table)
         if rec is None:
             out.tables[spec.name] = "no load yet"
         elif current != rec.files:
             out.tables[spec.name] = _file_changes(current, rec.files) or "files changed"
-    # A child whose parent is due is due too: its orphan check reads the parent's source.
+    # A child is judged against its parent's current load (ingestion.load.parent_keys): it is due
+    # when its parent is, and when the parent was loaded after it (the child's own load failed).
     for spec in schemas.TABLES.values():
         parent = spec.parent and f"{spec.parent.source}/{spec.parent.table}"
-        if parent in out.tables and spec.name not in out.tables:
+        if not parent or spec.name in out.tables:
+            continue
+        if parent in out.tables:
             out.tables[spec.name] = f"its parent {parent} changed"
+        elif _loaded_after(loads.get(parent), loads.get(spec.name)):
+            out.tables[spec.name] = f"its parent {parent} was loaded after it"
+    for table in out.tables:
+        if (acceptance := _acceptance(lake_dir, table)) is not None:
+            out.accepted[table] = acceptance
     cache.save()
 
     for table in REFERENCE_TABLES:

@@ -5,8 +5,11 @@ that is behind its last good build (a publish killed or failed) is completed, ev
 due. Nothing changed: nothing is ingested, built or published. `--full` ingests and builds
 everything.
 
-Usage: python -m orchestration.run [--full | --select ASSET_KEY ...] [--log-level LEVEL]
-(`--select`: just these assets, in one run of `daily_refresh`, whatever changed.)
+Usage: python -m orchestration.run [--full | --select ASSET_KEY ...] [--accept-shrink TABLE ...]
+       [--log-level LEVEL]
+(`--select`: just these assets, in one run of `daily_refresh`, whatever changed.
+`--accept-shrink finance/repayments`: accept that table's current export although it has fewer
+rows than its last good load allows, then run; `make run ACCEPT=finance/repayments`.)
 """
 
 from __future__ import annotations
@@ -111,10 +114,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="ingest every source table and rebuild everything")
     parser.add_argument("--select", nargs="*", help="asset keys such as marts/dim_area: run just "
                         "these, in one run of daily_refresh, without looking at what changed")
+    parser.add_argument("--accept-shrink", nargs="+", default=[], metavar="SOURCE/TABLE",
+                        help="accept the current export of these tables although it shrank by "
+                        "more than the table allows (these files only), then run")
     parser.add_argument("--log-level", default="WARNING", help="Dagster console log level")
     parser.add_argument("--log-file", type=Path, help="send the steps' output (dbt's log, "
                         "warnings) to this file instead of the terminal; the summary still prints")
     args = parser.parse_args(argv)
+    if args.accept_shrink:
+        try:
+            accept_shrink([t for arg in args.accept_shrink for t in arg.replace(",", " ").split()])
+        except ValueError as exc:
+            parser.error(str(exc))
     if not os.environ.get("CODI_PSEUDONYM_KEY"):
         print("Note: CODI_PSEUDONYM_KEY is not set, so pseudonyms use the fixed demo key. "
               "Set it before loading real data.")
@@ -159,6 +170,27 @@ def main(argv: list[str] | None = None) -> int:
         summary.print_warehouse(instance)
     summary.print_published(result.run_id, behind=still_behind)  # ends with the reports' index
     return 0 if result.success else 1
+
+
+def accept_shrink(tables: list[str]) -> None:
+    """Record the acceptance of each table's current export (ingestion.load.accept_shrink)."""
+    import getpass
+
+    import schemas
+    from ingestion.load import accept_shrink as record
+
+    specs = []
+    for name in tables:
+        spec = schemas.TABLES.get(tuple(name.split("/", 1)))
+        if spec is None:
+            raise ValueError(f"--accept-shrink: no table {name!r}; the tables are "
+                             + ", ".join(sorted(s.name for s in schemas.TABLES.values())))
+        specs.append(spec)
+    for spec in specs:
+        accepted = record(spec, settings.sources_dir(), settings.lake_dir(), by=getpass.getuser())
+        files = ", ".join(f"{f} (sha256 {h[:12]})" for f, h in accepted["files"].items())
+        print(f"Accepted the current export of {spec.name} although it may have shrunk: {files}. "
+              f"This export only: other files are judged again.")
 
 
 @contextlib.contextmanager

@@ -148,15 +148,18 @@ def print_kpis(con: duckdb.DuckDBPyConnection, first_year: int = 2555, last_year
         where area_level = 'country' and fiscal_year between ? and ?
         order by sort_order, fiscal_year
     """, [first_year, last_year]).fetchall()
-    print(f"\nIndicators of the plan, FY{first_year}-{last_year}, whole country (marts.mart_kpi):")
+    print(f"\nIndicators of the plan, FY{first_year}-{last_year}, whole country (marts.mart_kpi; "
+          f"'no data': no records that year, not a zero):")
     print(f"  {'id':<4} {'indicator':<44} {'FY':>4} {'target':>10} {'actual':>10} {'achieved':>9}  status")
     previous = None
     for kpi_id, name, unit, year, target, actual, pct, status in rows:
         label = (name if len(name) <= 44 else name[:43] + "…") if kpi_id != previous else ""
         shown_id = kpi_id if kpi_id != previous else ""
         achieved = f"{pct:,.1f} %" if pct is not None else "-"
+        # The mart's own status (met, behind, no target, no data): a year with no figure is
+        # never shown as behind.
         print(f"  {shown_id:<4} {label:<44} {year:>4} {_number(target, unit):>10} "
-              f"{_number(actual, unit):>10} {achieved:>9}  {status}")
+              f"{_number(actual, unit) if actual is not None else 'no data':>10} {achieved:>9}  {status}")
         previous = kpi_id
 
 

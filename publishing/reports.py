@@ -66,30 +66,23 @@ def number(value, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
-STATUS = {  # status text in mart_kpi -> (Thai, English, css class)
+STATUS = {  # mart_kpi.status (its accepted values, DESIGN section 8) -> (Thai, English, css class)
     "met": ("บรรลุเป้าหมาย", "met", "ok"),
-    "not_met": ("ต่ำกว่าเป้าหมาย", "not met", "bad"),
-    "no_target": ("ไม่มีเป้าหมาย", "no target", "none"),
-    "no_data": ("ไม่มีข้อมูล", "no data", "none"),
+    "behind": ("ต่ำกว่าเป้าหมาย", "behind", "bad"),
+    "no target": ("ไม่มีเป้าหมาย", "no target", "none"),
+    "no data": ("ไม่มีข้อมูล", "no data", "none"),
 }
 
 
 def status_of(value) -> tuple[str, str, str]:
-    """Read the mart's status words generously (met, achieved, below_target, ...)."""
+    """The mart's status, mapped exactly: a status the mart does not have is a bug to report,
+    not a word to guess at (mart_kpi's accepted_values test keeps the list)."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return STATUS["no_data"]
-    text = str(value).strip().lower().replace(" ", "_").replace("-", "_")
-    if text in STATUS:
-        return STATUS[text]
-    if "target" in text and text.startswith("no"):
-        return STATUS["no_target"]
-    if any(w in text for w in ("not", "below", "miss", "behind", "fail", "under")):
-        return STATUS["not_met"]
-    if any(w in text for w in ("met", "achiev", "above", "exceed", "on_track", "reach", "pass")):
-        return STATUS["met"]
-    if "data" in text:
-        return STATUS["no_data"]
-    return (str(value), str(value), "none")
+        return STATUS["no data"]
+    try:
+        return STATUS[str(value)]
+    except KeyError:
+        raise ValueError(f"mart_kpi status {value!r} is none of {', '.join(STATUS)}") from None
 
 
 # ---------------------------------------------------------------- maps and charts

@@ -42,6 +42,8 @@ REASONS: dict[str, str] = {
                          "0 with money, a rate above 100 percent)",
     "citizen_id_checksum": "a citizen ID that is not 13 digits with a valid check digit",
     "orphan_reference": "a reference to a record the parent table does not have",
+    "parent_quarantined": "a reference to a record the parent table quarantined in its current "
+                          "load (the message names the parent's row and reason)",
     "date_unparseable": "a date, year or timestamp that cannot be read",
     "json_malformed": "a line or feature that is not a JSON object",
     "total_row": "a workbook's total row (รวม), not a record",
@@ -417,6 +419,18 @@ class Parent:
     parent_column: str
 
 
+# The blocking policy's defaults (docs/policy.md), stated once; a table may set its own.
+# The largest share of a load's rows that may be quarantined before the table's check fails.
+QUARANTINE_THRESHOLD = 0.05
+# Below this many rows read, the quarantined share is not judged: 1 bad row in 4 says nothing
+# about an export (each bad row is still quarantined and counted).
+MIN_ROWS_JUDGED = 200
+# The largest drop in rows read since the last good load before the load is refused as a
+# broken export (a truncated file, a filtered query); `make run ACCEPT=<source>/<table>`
+# accepts one export that really shrank.
+MAX_SHRINK = 0.10
+
+
 @dataclass
 class TableSpec:
     """Everything the load and the Dagster asset need to know about one source table: nothing
@@ -434,7 +448,10 @@ class TableSpec:
     areas: Areas | None = None
     parent: Parent | None = None
     latest_by: str | None = None      # which record of a key is the latest (else file order)
-    threshold: float = 0.05           # the largest quarantined share the asset check accepts
+    # The blocking policy of this table (defaults above; docs/policy.md).
+    threshold: float = QUARANTINE_THRESHOLD     # the largest quarantined share the check accepts
+    min_rows_judged: int = MIN_ROWS_JUDGED      # fewer rows read: the share is not judged
+    max_shrink: float = MAX_SHRINK              # the largest drop in rows since the last good load
     encoding: str = "utf-8"
     sqlite_table: str | None = None
     derived: dict[str, str] = field(default_factory=dict)   # column -> how (see ingestion.load)

@@ -51,7 +51,9 @@ province_reports = _csv(
 leader_training = _csv(
     "leader_training", "Leader training events: new leaders entering community development and "
                        "all participants, per subdistrict and fiscal year.",
-    (Col("training_code", required=True), Col("fiscal_year", BE_YEAR),
+    # The year is required: a training without one cannot count in K9, and would reach the
+    # facts with a null fiscal_year, which their not_null test would refuse (docs/policy.md).
+    (Col("training_code", required=True), Col("fiscal_year", BE_YEAR, required=True),
      Col("subdistrict_code", AREA_CODE), Col("new_leaders", COUNT), Col("total_participants", COUNT)),
     ("training_code",), areas=Areas(code="subdistrict_code"),
     table_checks=(

@@ -34,3 +34,16 @@ select
      and {{ items }}.first_fiscal_year <= {{ grid }}.fiscal_year
     group by all
 {%- endmacro %}
+
+{#- The source records a grid row's figure rests on (the `records` of int_kpi_actuals_unioned):
+    from `records` (one row per province_code and fiscal_year with its `records` count), those of
+    the grid row's year, or with `cumulative` of that year and every earlier one. An indicator-year
+    with no records at all has no data (mart_kpi: actual null, status 'no data'), which a count of
+    zero cannot say. -#}
+{% macro kpi_records(grid, records, cumulative=false) -%}
+cast(coalesce((
+            select sum(r.records) from {{ records }} as r
+            where r.province_code is not distinct from {{ grid }}.province_code
+              and r.fiscal_year {{ '<=' if cumulative else '=' }} {{ grid }}.fiscal_year
+        ), 0) as bigint)
+{%- endmacro %}

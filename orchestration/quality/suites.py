@@ -8,6 +8,12 @@ code location loads fast; `runner.py` turns these into GE objects when the check
 Which suites exist is decided per asset, from its name (DESIGN section 7's naming): every
 `fct_*` gets the area-code check, every `mart_*_profile` the coverage, roll-up and percentage
 checks, `mart_kpi` its own, and every mart the row-count band.
+
+Blocking or warning follows docs/policy.md: a blocking suite withholds the whole publication, so
+it may only test what a source row cannot break (ingestion guarantees it, or the mart is built
+so: a spine of areas and years, a part that is always part of its whole). What a source can move
+(the row count) and the audit models warn. A null figure (`no data`) is not judged by the
+range expectations: GE leaves nulls out of them.
 """
 
 from __future__ import annotations
@@ -303,7 +309,7 @@ def kpi_suites() -> list[Suite]:
         check="ge_every_province_every_year", asset=KPI,
         description="Every indicator reported by province has every current province, exactly "
                     "once, in every fiscal year of its plan (a province with nothing to count "
-                    "has its zero).",
+                    "has its zero, or 'no data' in a year with no records in the country).",
         sql="""
             with definitions as (
                 select kpi_id, period_start, period_end from reference.kpi_definitions
@@ -331,7 +337,9 @@ def kpi_suites() -> list[Suite]:
     )
     percentages = Suite(
         check="ge_percentages_within_0_100", asset=KPI,
-        description="Indicators counted as a percentage (K8, K10) are within 0-100. "
+        description="Indicators counted as a percentage (K8, K10) are within 0-100: by "
+                    "construction, their numerator is part of their denominator (K8 counts a "
+                    "passed council only once registered). 'No data' (null) is not judged. "
                     "(Achievement against target may exceed 100 and is only checked to be >= 0.)",
         sql="""
             select kpi_id, fiscal_year, area_level, area_code, counting, actual, achievement_pct

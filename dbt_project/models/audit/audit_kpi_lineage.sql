@@ -59,11 +59,12 @@ records as (
     where registered_date is not null
 
     union all
-    -- K8 numerator: councils passing the year's quality assessment (each council once a year)
+    -- K8 numerator: councils passing the year's quality assessment (each council once a year),
+    -- once registered (as int_kpi_k8_counted)
     select 'K8', 'organization/council_assessments', council_code || '/' || fiscal_year,
            province_code, fiscal_year, false, 1.0, 0.0, _source_file, _source_row, _load_id
     from {{ ref('int_organization_council_assessments_conformed') }}
-    where quality_passed
+    where quality_passed and registered_fiscal_year <= fiscal_year
     qualify row_number() over (partition by council_code, fiscal_year order by _source_row) = 1
 
     union all

@@ -21,7 +21,8 @@ final as (
         grid.fiscal_year,
         grid.province_code,
         cast(coalesce(areas.meeting, 0) as double) as numerator,
-        cast(coalesce(areas.operating, 0) as double) as denominator
+        cast(coalesce(areas.operating, 0) as double) as denominator,
+        cast(coalesce(areas.operating, 0) as bigint) as records
     from grid
     left join areas
       on areas.province_code is not distinct from grid.province_code and areas.fiscal_year = grid.fiscal_year

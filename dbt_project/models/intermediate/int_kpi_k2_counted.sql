@@ -17,7 +17,8 @@ final as (
         grid.fiscal_year,
         grid.province_code,
         cast(coalesce(households.households, 0) as double) as numerator,
-        cast(null as double) as denominator
+        cast(null as double) as denominator,
+        cast(coalesce(households.households, 0) as bigint) as records
     from grid
     left join households
       on households.province_code is not distinct from grid.province_code and households.fiscal_year = grid.fiscal_year

@@ -7,12 +7,24 @@ with items as (
     group by all
 ),
 
+-- every province_reports record of the year or earlier, whatever its flags
+records as (
+    select province_code, fiscal_year, count(*) as records
+    from {{ ref('int_organization_province_reports_conformed') }}
+    group by all
+),
+
 grid as (
     {{ kpi_grid('K4') }}
 ),
 
-final as (
+counted as (
     {{ kpi_cumulative_count('grid', 'items') }}
+),
+
+final as (
+    select counted.*, {{ kpi_records('counted', 'records', cumulative=true) }} as records
+    from counted
 )
 
 select * from final

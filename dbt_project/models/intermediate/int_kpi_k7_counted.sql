@@ -6,12 +6,23 @@ with items as (
     where registered_date is not null
 ),
 
+records as (
+    select province_code, first_fiscal_year as fiscal_year, count(*) as records
+    from items
+    group by all
+),
+
 grid as (
     {{ kpi_grid('K7') }}
 ),
 
-final as (
+counted as (
     {{ kpi_cumulative_count('grid', 'items') }}
+),
+
+final as (
+    select counted.*, {{ kpi_records('counted', 'records', cumulative=true) }} as records
+    from counted
 )
 
 select * from final

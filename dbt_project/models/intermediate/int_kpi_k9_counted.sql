@@ -1,7 +1,7 @@
 -- K9: new leaders entering community development, per year: the sum of new_leaders over the
 -- fiscal year's trainings.
 with leaders as (
-    select province_code, fiscal_year, sum(new_leaders) as new_leaders
+    select province_code, fiscal_year, sum(new_leaders) as new_leaders, count(*) as trainings
     from {{ ref('int_organization_leader_training_conformed') }}
     group by all
 ),
@@ -16,7 +16,8 @@ final as (
         grid.fiscal_year,
         grid.province_code,
         cast(coalesce(leaders.new_leaders, 0) as double) as numerator,
-        cast(null as double) as denominator
+        cast(null as double) as denominator,
+        cast(coalesce(leaders.trainings, 0) as bigint) as records
     from grid
     left join leaders
       on leaders.province_code is not distinct from grid.province_code and leaders.fiscal_year = grid.fiscal_year

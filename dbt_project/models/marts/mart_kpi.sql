@@ -4,8 +4,19 @@
 -- every grouping in region_groupings; each province), where the indicator makes sense at that
 -- level (kpi_definitions.area_levels). The plan's targets are national: regions and provinces
 -- carry their actual with no target (status 'no target').
+--
+-- No data (DESIGN section 8): an indicator-year with no source records anywhere in the country
+-- has a null actual and status 'no data' at every level, and so has a percentage whose
+-- denominator is zero; it is a figure of its own, never 'behind', and it publishes. The
+-- country row of every indicator and plan year is there even then (the spine).
 with definitions as (
     select * from {{ ref('kpi_definitions') }}
+),
+
+-- every indicator and fiscal year of its plan
+spine as (
+    select kpi_id, unnest(range(period_start, period_end + 1)) as fiscal_year
+    from definitions
 ),
 
 targets as (
@@ -25,12 +36,21 @@ regions as (
     from {{ ref('region_groupings') }}
 ),
 
-country as (
-    select kpi_id, fiscal_year, 'country' as area_level, cast(null as varchar) as region_grouping,
-           'TH' as area_code, 'ประเทศไทย' as area_name_th, 'Thailand' as area_name_en,
-           sum(numerator) as numerator, sum(denominator) as denominator
+country_parts as (
+    select kpi_id, fiscal_year, sum(numerator) as numerator, sum(denominator) as denominator,
+           sum(records) as records
     from parts
     group by all
+),
+
+country as (
+    select spine.kpi_id, spine.fiscal_year, 'country' as area_level,
+           cast(null as varchar) as region_grouping,
+           'TH' as area_code, 'ประเทศไทย' as area_name_th, 'Thailand' as area_name_en,
+           country_parts.numerator, country_parts.denominator
+    from spine
+    left join country_parts
+      on country_parts.kpi_id = spine.kpi_id and country_parts.fiscal_year = spine.fiscal_year
 ),
 
 region as (
@@ -68,13 +88,19 @@ actuals as (
         definitions.unit_en,
         definitions.counting,
         definitions.direction,
-        case when definitions.counting = 'percent'
-             then round(100 * levels.numerator / nullif(levels.denominator, 0), 2)
-             else levels.numerator end as actual
+        case
+            -- no records anywhere in the country that year (or no counting model at all)
+            when coalesce(country_parts.records, 0) = 0 then null
+            when definitions.counting = 'percent'
+            then round(100 * levels.numerator / nullif(levels.denominator, 0), 2)
+            else levels.numerator
+        end as actual
     from levels
     join definitions
       on definitions.kpi_id = levels.kpi_id
      and levels.fiscal_year between definitions.period_start and definitions.period_end
+    left join country_parts
+      on country_parts.kpi_id = levels.kpi_id and country_parts.fiscal_year = levels.fiscal_year
     where list_contains(string_split(definitions.area_levels, ';'), levels.area_level)
 ),
 
@@ -102,6 +128,7 @@ final as (
         case when actuals.area_level = 'country' and targets.target > 0
              then round(100 * actuals.actual / targets.target, 1) end as achievement_pct,
         case
+            when actuals.actual is null then 'no data'
             when actuals.area_level != 'country' or targets.target is null then 'no target'
             when actuals.direction = 'lower' and actuals.actual <= targets.target then 'met'
             when actuals.direction = 'higher' and actuals.actual >= targets.target then 'met'
