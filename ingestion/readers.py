@@ -294,7 +294,7 @@ def _line_and_column(data: bytes, offset: int, header: list[str] | None,
     line_start = data.rfind(b"\n", 0, offset) + 1
     line = data.count(b"\n", 0, offset) + 1
     prefix = data[line_start:offset].decode("utf-8", errors="replace")
-    position = len(next(csv.reader([prefix]), [""])) or 1
+    position = len(_fields(prefix)) or 1
     column = None
     if header and line > 1 and position <= len(header) and header[position - 1] in columns:
         column = header[position - 1]
@@ -314,7 +314,7 @@ def decode(data: bytes, encoding: str, *, rel: str, table: str, columns: Sequenc
             else:
                 first = re.search(rb"[\x80-\xff]", data).start()
                 header = [_header_name(h) for h in
-                          next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])]
+                          _fields(data.split(b"\n", 1)[0].decode("utf-8", "replace"))]
                 line, column, position = _line_and_column(data, first, header, columns)
                 raise SourceError(f"the file is UTF-8, not {ENCODING_NAMES['cp874']}"
                                   + ("" if column else f" (first seen in field {position})"),
@@ -322,7 +322,7 @@ def decode(data: bytes, encoding: str, *, rel: str, table: str, columns: Sequenc
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         header_text = data.split(b"\n", 1)[0].decode(encoding, errors="replace")
-        header = [_header_name(h) for h in next(csv.reader([header_text]), [])]
+        header = [_header_name(h) for h in _fields(header_text)]
         line, column, position = _line_and_column(data, exc.start, header, columns)
         raise SourceError(f"the file is not {ENCODING_NAMES.get(encoding, encoding)}: byte "
                           f"0x{data[exc.start]:02x} cannot be decoded"
@@ -349,7 +349,7 @@ def read_csv(path: Path, rel: str, columns: Sequence[str], *, table: str,
     del data
     first = _CSV_LINE.match(text)
     header_line = first.group(0)
-    header = [_header_name(h) for h in next(csv.reader([header_line.rstrip("\r\n")]), [])]
+    header = [_header_name(h) for h in _fields(header_line)]
     check_columns(header, columns, file=rel, table=table, row=1, protect=protect, may_be_data=True)
     if len(set(header)) != len(header):
         i, dup = next((i, h) for i, h in enumerate(header, start=1) if header.count(h) > 1)
@@ -424,9 +424,8 @@ def _parse_fast(body: str, header: list[str], rel: str):
     if (any(v is not None and ("\n" in v or "\r" in v) for v in last)
             or body[body.rstrip("\r\n").rfind("\n") + 1:].count('"') % 2):
         return None
-    first = pc.utf8_trim_whitespace(table.column(0))
-    if pc.any(pc.equal(first, header[0])).as_py():
-        return None                                    # the header again: the exact parser says where
+    if pc.any(pc.match_substring(table.column(0), header[0])).as_py():
+        return None                    # maybe the header again (after a BOM): the exact parser says
     n = table.num_rows
     frame = pd.DataFrame({name: table.column(i).to_pandas() for i, name in enumerate(header)})
     frame[SOURCE_FILE] = pd.Series([rel] * n, dtype="str")
@@ -464,7 +463,8 @@ class _Feed:
 
 
 def _fields(line: str) -> list[str]:
-    """One physical line's fields on its own (an open quote runs to the end of the line)."""
+    """One physical line's fields on its own (an open quote runs to the end of the line; a line
+    the csv module refuses, such as one over its field size limit, is one field)."""
     try:
         return next(csv.reader([line.rstrip("\r\n")]), [])
     except csv.Error:

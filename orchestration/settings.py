@@ -87,7 +87,8 @@ def pseudonym_key() -> bytes:
         f"{problem} and {folder} is not the bundled demo (it has no {DEMO_MARKER}): set it with "
         "export CODI_PSEUDONYM_KEY=... (at least 32 random bytes, e.g. "
         "`python -c 'import secrets; print(secrets.token_hex(32))'`); keep it secret and the "
-        "same across runs, or pseudonyms change")
+        "same across runs, or pseudonyms change. (Demo sources generated before the marker "
+        "existed: generate them again with python -m ingestion.demo)")
 
 
 def dbt_env() -> dict[str, str]:
