@@ -333,7 +333,7 @@ def decode(data: bytes, encoding: str, *, rel: str, table: str, columns: Sequenc
 def read_csv(path: Path, rel: str, columns: Sequence[str], *, table: str,
              encoding: str = "utf-8", allow_empty: bool = False,
              protect: Protect | None = None) -> RawTable:
-    """A CSV file with a header line; `_source_row` is the record's first line (header = line 1;
+    r"""A CSV file with a header line; `_source_row` is the record's first line (header = line 1;
     lines end with \r\n, \n or a lone \r). A line that is not a record (the wrong number of
     fields, a quote that is not closed, the header again) is returned in `malformed`, one per
     line, and reading goes on with the next line: never a silent merge of lines. The physical
@@ -384,7 +384,7 @@ _EMPTY_LINE = re.compile(rb"\n\r?(?=\r?\n)")
 
 
 def _parse_fast(body: str, header: list[str], rel: str):
-    """pyarrow's parser, when every line is one well-formed record (the usual case): then the
+    r"""pyarrow's parser, when every line is one well-formed record (the usual case): then the
     record's line is its position + 2. Anything else goes to the exact parser: an invalid row, a
     row count other than the line count, an empty-looking row that is not an empty line, a
     value with a line break, the header again, a lone \r line end."""
@@ -566,7 +566,7 @@ def _json_text(value: object) -> str | None:
 
 def read_ndjson(path: Path, rel: str, columns: Sequence[str], *, table: str,
                 optional: Sequence[str] = (), protect: Protect | None = None) -> RawTable:
-    """One JSON object a line; `_source_row` is the line number. Lines end with \n (a \r
+    r"""One JSON object a line; `_source_row` is the line number. Lines end with \n (a \r
     before it is JSON whitespace) and only there: U+2028, \x0b, \x1c... may stand in a JSON
     string, which str.splitlines() would break. A line that is not a JSON object is returned in
     `malformed`. The physical count is the lines with anything but JSON whitespace. A key may
