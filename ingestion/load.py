@@ -915,6 +915,12 @@ def _quarantine_frame(spec, frame, text, fails, malformed, load_id, key) -> pd.D
             "original_row": json.dumps({"raw": m["raw"]}, ensure_ascii=False),
         })
     out = pd.DataFrame(rows, columns=QUARANTINE_COLUMNS)
+    if personal and len(out):
+        # An ID typed into another column of a personal table (a code, a note) is no more shown
+        # than one in its own column.
+        protect = pseudonym.Protect({c: kind for c, kind in personal.items()}, key)
+        for column in ("row_key", "values", "message", "original_row"):
+            out[column] = protect.ids(out[column].tolist())
     if len(out):
         out = out.sort_values([SOURCE_FILE, SOURCE_ROW], kind="stable").reset_index(drop=True)
     return out.astype({SOURCE_ROW: "int64"})

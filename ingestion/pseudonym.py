@@ -137,15 +137,16 @@ class Protect:
         hashed = pseudonymise(pd.Series(values, dtype="str"), kind, self.key)
         return [MASK if pd.isna(h) else f"[pseudonym:{h}]" for h in hashed]
 
-    def _ids(self, texts: list[str]) -> list[str]:
+    def ids(self, texts: list[str]) -> list[str]:
         """Every ID-like token of the texts replaced by its pseudonym (pseudonyms already
-        written are left alone: their hex has digit runs too)."""
-        found = sorted({m.group("id") for t in texts for m in _ID_OR_TOKEN.finditer(t) if m.group("id")})
+        written are left alone: their hex has digit runs too). None stays None."""
+        found = sorted({m.group("id") for t in texts if isinstance(t, str) for m in _ID_OR_TOKEN.finditer(t)
+                        if m.group("id")})
         if not found:
             return texts
         token = dict(zip(found, self._tokens(found, "id")))
         return [_ID_OR_TOKEN.sub(lambda m: token[m.group("id")] if m.group("id") else m.group(0), t)
-                for t in texts]
+                if isinstance(t, str) else t for t in texts]
 
     def fields(self, rows: list[list[str]], header: list[str]) -> list[str]:
         """CSV lines that are not records, given as their fields: each written back as CSV text
@@ -168,7 +169,7 @@ class Protect:
             for (r, i), token in zip(places, self._tokens([rows[r][i] for r, i in places], kind)):
                 out[r][i] = token
             done.update(places)
-        return self._ids([_csv_text(f) for f in out])
+        return self.ids([_csv_text(f) for f in out])
 
     def json_texts(self, texts: list[str], safe_keys: set[str]) -> list[str]:
         """JSON text (a line or a feature) that is not a record: every string value whose key is
@@ -184,10 +185,13 @@ class Protect:
             if m.group("key") in safe_keys:
                 return m.group(0)
             return f'{m.group("head")}"{token[m.group("value")]}"'
-        return self._ids([_JSON_PAIR.sub(swap, t) for t in texts])
+        return self.ids([_JSON_PAIR.sub(swap, t) for t in texts])
 
 
-_ID_OR_TOKEN = re.compile(r"\[pseudonym:[0-9a-f]{64}\]|(?P<id>" + ID_LIKE.pattern + ")")
+# A pseudonym (bracketed in raw lines, bare in the quarantine's values) is passed over whole: its
+# hex has digit runs that look like IDs.
+_ID_OR_TOKEN = re.compile(r"\[pseudonym:[0-9a-f]{64}\]|(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])|(?P<id>"
+                          + ID_LIKE.pattern + ")")
 _JSON_PAIR = re.compile(r'(?P<head>"(?P<key>(?:[^"\\]|\\.)*)"\s*:\s*)"(?P<value>(?:[^"\\]|\\.)*)"')
 
 

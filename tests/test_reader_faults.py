@@ -97,7 +97,8 @@ def test_a_stray_quote_quarantines_its_line_and_the_lines_after_it_are_rows(demo
     reconciled(rec)
     assert rec.rows_read == clean.rows_read
     assert rec.reasons.get("row_malformed") == 1
-    bad = [r for r in rows(tmp_path, "quarantine", name) if r["reason_codes"] == "row_malformed"]
+    bad = [r for r in rows(tmp_path, "quarantine", name)
+           if r["reason_codes"] == "row_malformed"]
     assert [(r["_source_row"], r["columns"]) for r in bad] == [(target + 1, "installment_no")]
     assert "quote opened in column 'installment_no'" in bad[0]["message"]
     assert json.loads(bad[0]["original_row"])["raw"] == lines_of(tmp_path / "sources" / rel, "cp874")[target]
@@ -119,7 +120,8 @@ def test_a_quote_never_closed_does_not_crash_and_costs_one_line(demo_sources, tm
     rec = load(tmp_path, name)
     reconciled(rec)
     assert rec.rows_read == len(lines) - 1                      # every line but the header
-    bad = [r for r in rows(tmp_path, "quarantine", name) if r["reason_codes"] == "row_malformed"]
+    bad = [r for r in rows(tmp_path, "quarantine", name)
+           if r["reason_codes"] == "row_malformed"]
     assert [r["_source_row"] for r in bad] == [21]
     assert "is not closed within 100 lines" in bad[0]["message"]
     assert {r["_source_row"] for r in rows(tmp_path, "validated", name)} >= set(range(22, 60))
@@ -264,7 +266,7 @@ def _every_text(parquet: Path) -> str:
     return "\n".join(str(v) for row in cur.fetchall() for v in row)
 
 
-@pytest.mark.parametrize("damage", ["extra", "missing", "quote"])
+@pytest.mark.parametrize("damage", ["extra", "missing", "quote", "elsewhere"])
 def test_a_malformed_member_row_keeps_its_line_but_no_citizen_id_in_clear(demo_sources, tmp_path, damage):
     name = "welfare/members"
     copy(demo_sources, tmp_path, "welfare")
@@ -277,6 +279,9 @@ def test_a_malformed_member_row_keeps_its_line_but_no_citizen_id_in_clear(demo_s
         lines[3] += ",x,y"                                       # two extra fields
     elif damage == "missing":
         lines[3] = ",".join(fields[1:])                          # no member_id: the ID moved left
+    elif damage == "elsewhere":
+        # A row split right but wrong (gender "x"), with the ID typed into its member_id too.
+        lines[3] = ",".join([fields[0] + " " + citizen] + fields[1:3] + ["x"] + fields[4:])
     else:
         # A stray quote, and the ID once more, dashed, where a status should be.
         dashed = f"{citizen[0]}-{citizen[1:5]}-{citizen[5:10]}-{citizen[10:12]}-{citizen[12]}"
@@ -285,20 +290,25 @@ def test_a_malformed_member_row_keeps_its_line_but_no_citizen_id_in_clear(demo_s
     rec = load(tmp_path, name)
     reconciled(rec)
     quarantine = tmp_path / "lake" / "quarantine" / name / "data.parquet"
-    bad = [r for r in rows(tmp_path, "quarantine", name) if r["reason_codes"] == "row_malformed"]
+    bad = [r for r in rows(tmp_path, "quarantine", name)
+           if r["reason_codes"] == ("value_not_allowed" if damage == "elsewhere" else "row_malformed")]
     assert [(r["_source_file"], r["_source_row"]) for r in bad][0] == (
         member_file.relative_to(tmp_path / "sources").as_posix(), 4)
     text = _every_text(quarantine)
     assert not ids & set(CITIZEN_ID.findall(text)), "a citizen ID in clear in the quarantine"
     assert citizen not in text and citizen.encode() not in quarantine.read_bytes()
-    assert "[pseudonym:" in bad[0]["original_row"]
+    assert "[pseudonym:" in bad[0]["original_row"] or damage == "elsewhere"
     # Linkable: the pseudonym in the raw line is the lake's pseudonym of the same ID.
     from ingestion.pseudonym import pseudonymise
     import pandas as pd
-    if damage != "quote":
+    if damage in ("extra", "missing", "elsewhere"):
         assert pseudonymise(pd.Series([citizen], dtype="str"), "id", KEY)[0] in bad[0]["original_row"]
     else:
         assert dashed not in text and citizen[1:5] + "-" + citizen[5:10] not in text
+    # The pseudonyms of the file's invalid IDs are left whole by the search for IDs elsewhere.
+    checksum = [json.loads(r["values"]) for r in rows(tmp_path, "quarantine", name)
+                if r["reason_codes"] == "citizen_id_checksum"]
+    assert checksum and all(re.fullmatch(r"[0-9a-f]{64}", v[0]) for v in checksum)
     # The validated rows have no ID either.
     assert not ids & set(CITIZEN_ID.findall(_every_text(tmp_path / "lake" / "validated" / name / "data.parquet")))
 
