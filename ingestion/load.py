@@ -5,7 +5,8 @@ return the reconciliation.
 
 Every row read ends in exactly one place: `lake/validated`, `lake/quarantine` (with its reason
 codes, columns, values and the original row) or the count of exact duplicates, and the load
-records `read = valid + quarantined + duplicates` in `lake/loads/<source>/<table>.json`.
+records `read = valid + quarantined + duplicates` in `lake/loads/<source>/<table>.json`, with the
+records the files hold counted apart from the parser (`physical_rows`): the two must agree.
 A table-level problem raises `SourceError` before anything is written, so the last good load stays.
 """
 
@@ -18,7 +19,7 @@ import itertools
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import duckdb
@@ -68,10 +69,23 @@ class Reconciliation:
     validated_path: str = ""
     quarantine_path: str = ""
     seconds: float = 0.0
+    # The records the files hold, counted from their physical lines, sheet rows, features or
+    # `count(*)` apart from the parser (docs/lake.md, "Rows read"); None in loads made before.
+    physical_rows: int | None = None
+
+    @property
+    def split_balanced(self) -> bool:
+        """Every row read is valid, quarantined or a counted duplicate."""
+        return self.rows_read == self.valid + self.quarantined + self.duplicates
+
+    @property
+    def physically_balanced(self) -> bool:
+        """Every record the files hold was read (nothing merged or skipped by the parser)."""
+        return self.physical_rows is None or self.rows_read == self.physical_rows
 
     @property
     def balanced(self) -> bool:
-        return self.rows_read == self.valid + self.quarantined + self.duplicates
+        return self.split_balanced and self.physically_balanced
 
     @property
     def quarantined_share(self) -> float:
@@ -89,7 +103,10 @@ def read_reconciliation(lake_dir: Path, source: str, table: str) -> Reconciliati
     path = loads_path(lake_dir, source, table)
     if not path.exists():
         return None
-    return Reconciliation(**json.loads(path.read_text(encoding="utf-8")))
+    # Loads written by another version may lack a field or have one more: read what is known.
+    known = {f.name for f in fields(Reconciliation)}
+    return Reconciliation(**{k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items()
+                             if k in known})
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -125,40 +142,47 @@ def _derive(spec: TableSpec, frame: pd.DataFrame, rel: str) -> pd.DataFrame:
 
 
 def read_file(spec: TableSpec, path: Path, sources_dir: Path,
-              only: list[str] | None = None) -> RawTable:
+              only: list[str] | None = None, key: bytes | None = None) -> RawTable:
     """One file of a table, read with its format's reader, with the columns its name gives
-    (`only`: just these columns, where the format makes that cheaper)."""
+    (`only`: just these columns, where the format makes that cheaper). `key`: the pseudonym key,
+    for the personal values of lines that are not records (without it they are masked)."""
     rel = path.relative_to(sources_dir).as_posix()
     names = [c.source_name for c in spec.columns]
+    protect = pseudonym.Protect.for_columns({c.name: c.source_name for c in spec.columns}, key)
     # A field app leaves out an area code it does not know: the point stands in for it.
     optional = ([c.name for c in spec.columns if c.kind == base.AREA_CODE]
                 if spec.areas is not None and spec.areas.point else [])
     if spec.format == "sqlite":
-        raw = readers.read_sqlite(path, rel, spec.sqlite_table, names, table=spec.name)
+        raw = readers.read_sqlite(path, rel, spec.sqlite_table, names, table=spec.name,
+                                  protect=protect)
     elif spec.format == "xlsx":
         raw = readers.read_workbook(path, rel, {c.source_name: c.name for c in spec.columns},
-                                    table=spec.name, only=only)
+                                    table=spec.name, only=only, protect=protect)
     elif spec.format == "csv":
         # A table of many files (members, one per province) may have a file with no rows.
         raw = readers.read_csv(path, rel, names, table=spec.name, encoding=spec.encoding,
-                               allow_empty=any(ch in spec.pattern for ch in "*?["))
+                               allow_empty=any(ch in spec.pattern for ch in "*?["), protect=protect)
     elif spec.format == "ndjson":
-        raw = readers.read_ndjson(path, rel, names, table=spec.name, optional=optional)
+        raw = readers.read_ndjson(path, rel, names, table=spec.name, optional=optional,
+                                  protect=protect)
     elif spec.format == "geojson":
-        raw = readers.read_geojson(path, rel, names, table=spec.name, optional=optional)
+        raw = readers.read_geojson(path, rel, names, table=spec.name, optional=optional,
+                                   protect=protect)
     else:
         raise ValueError(f"unknown format {spec.format}")
     raw.frame = _derive(spec, raw.frame, rel)
     return raw
 
 
-def read_source(spec: TableSpec, sources_dir: Path, only: list[str] | None = None) -> RawTable:
+def read_source(spec: TableSpec, sources_dir: Path, only: list[str] | None = None,
+                key: bytes | None = None) -> RawTable:
     """Every file of a table as one RawTable (for small tables and parent keys)."""
-    raws = [read_file(spec, path, sources_dir, only) for path in source_files(spec, sources_dir)]
+    raws = [read_file(spec, path, sources_dir, only, key) for path in source_files(spec, sources_dir)]
     frame = pd.concat([r.frame for r in raws], ignore_index=True)
     bad = [r.malformed for r in raws if not r.malformed.empty]
     malformed = pd.concat(bad, ignore_index=True) if bad else readers.empty_malformed()
-    return RawTable(frame, malformed, {k: v for r in raws for k, v in r.files.items()})
+    return RawTable(frame, malformed, {k: v for r in raws for k, v in r.files.items()},
+                    sum(r.physical for r in raws))
 
 
 def load_id_for(files: dict[str, str], now: dt.datetime) -> str:
@@ -382,6 +406,7 @@ class Scan:
     latest: np.ndarray | None
     sha256: str                          # of the file as pass 1 read it
     raw: RawTable | None = None          # kept when the table is one file: no second read
+    physical: int = 0                    # the file's records, counted apart from the parser
 
 
 # How a reader or a file name places a row without it saying so: a copy in another sheet or in
@@ -446,8 +471,8 @@ def key_values(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _scan(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, sources_dir: Path,
-          keep: bool) -> Scan:
-    raw = read_file(spec, path, sources_dir)
+          keep: bool, key: bytes | None = None) -> Scan:
+    raw = read_file(spec, path, sources_dir, key=key)
     rel = path.relative_to(sources_dir).as_posix()
     frame = raw.frame
     row_hash = row_hashes(con, frame, _identity(spec, frame), "row")
@@ -460,7 +485,7 @@ def _scan(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, sources_d
         latest = stamp.astype("int64").to_numpy()      # NaT is the smallest: never the latest
     return Scan(rel, path, len(frame), pd.Categorical(frame[SOURCE_FILE]),
                 frame[SOURCE_ROW].to_numpy(np.int64), row_hash, key_hash, key_ok, latest,
-                raw.files[rel], raw if keep else None)
+                raw.files[rel], raw if keep else None, raw.physical)
 
 
 @dataclass
@@ -646,7 +671,7 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
     with duckdb.connect() as con:
         for path in files:
             # Small files stay in memory for pass 2; the rest is read again (memory over speed).
-            scans.append(_scan(con, spec, path, sources_dir, keep=kept < KEEP_ROWS))
+            scans.append(_scan(con, spec, path, sources_dir, keep=kept < KEEP_ROWS, key=key))
             kept += scans[-1].rows
     hashes = {s.rel: s.sha256 for s in scans}
     if sum(s.rows for s in scans) == 0 and not any(s.raw is not None and len(s.raw.malformed)
@@ -683,7 +708,7 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
         for group in groups:
             raws = []
             for i in group:
-                raws.append(scans[i].raw or read_file(spec, scans[i].path, sources_dir))
+                raws.append(scans[i].raw or read_file(spec, scans[i].path, sources_dir, key=key))
                 scans[i].raw = None
             raw = raws[0] if len(raws) == 1 else RawTable(
                 pd.concat([r.frame for r in raws], ignore_index=True),
@@ -733,7 +758,8 @@ def load_table(spec: TableSpec, sources_dir: Path, lake_dir: Path, key: bytes,
         reasons=dict(sorted(reasons.items())), repairs=dict(sorted(repair_counts.items())),
         area_resolution=dict(sorted(resolution.items())),
         validated_path=str(valid_path), quarantine_path=str(quarantine_path),
-        seconds=round((dt.datetime.now(dt.UTC) - started).total_seconds(), 2))
+        seconds=round((dt.datetime.now(dt.UTC) - started).total_seconds(), 2),
+        physical_rows=sum(s.physical for s in scans))
     path = loads_path(lake_dir, spec.source, spec.table)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
@@ -1022,8 +1048,8 @@ def _quarantine_frame(spec, frame, text, fails, malformed, load_id, key) -> pd.D
         for column, kind in personal.items():
             m = (fails["column"] == column).to_numpy()
             if m.any():
-                hashed = pseudonym.pseudonymise(pd.Series([values[i] for i in np.flatnonzero(m)],
-                                                          dtype="str"), kind, key)
+                hashed = pseudonym.pseudonymise_or_mask(
+                    pd.Series([values[i] for i in np.flatnonzero(m)], dtype="str"), kind, key)
                 for i, h in zip(np.flatnonzero(m), hashed):
                     values[i] = None if pd.isna(h) else h
         parts = [f"column {c or '(row)'} = {_shown(v)}: {d}"
@@ -1031,7 +1057,7 @@ def _quarantine_frame(spec, frame, text, fails, malformed, load_id, key) -> pd.D
         involved = np.unique(fails["row"].to_numpy())
         originals = frame.iloc[involved].drop(columns=[SOURCE_FILE, SOURCE_ROW]).copy()
         for column, kind in personal.items():
-            originals[column] = pseudonym.pseudonymise(originals[column], kind, key)
+            originals[column] = pseudonym.pseudonymise_or_mask(originals[column], kind, key)
         originals = originals.rename(columns={readers.GEOMETRY: "geometry"})
         original_json = dict(zip(involved.tolist(), _json_records(originals)))
         keys = _row_keys(spec, text.iloc[involved])
@@ -1065,6 +1091,12 @@ def _quarantine_frame(spec, frame, text, fails, malformed, load_id, key) -> pd.D
             "original_row": json.dumps({"raw": m["raw"]}, ensure_ascii=False),
         })
     out = pd.DataFrame(rows, columns=QUARANTINE_COLUMNS)
+    if personal and len(out):
+        # An ID typed into another column of a personal table (a code, a note) is no more shown
+        # than one in its own column.
+        protect = pseudonym.Protect({c: kind for c, kind in personal.items()}, key)
+        for column in ("row_key", "values", "message", "original_row"):
+            out[column] = protect.ids(out[column].tolist())
     if len(out):
         out = out.sort_values([SOURCE_FILE, SOURCE_ROW], kind="stable").reset_index(drop=True)
     return out.astype({SOURCE_ROW: "int64"})

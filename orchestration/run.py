@@ -121,14 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-file", type=Path, help="send the steps' output (dbt's log, "
                         "warnings) to this file instead of the terminal; the summary still prints")
     args = parser.parse_args(argv)
+    # Before any run: real data is never pseudonymised with the public demo key.
+    try:
+        settings.pseudonym_key()
+    except settings.PseudonymKeyMissing as exc:
+        print(f"Refusing to start: {exc}.", file=sys.stderr)
+        return 2
     if args.accept_shrink:
         try:
             accept_shrink([t for arg in args.accept_shrink for t in arg.replace(",", " ").split()])
         except ValueError as exc:
             parser.error(str(exc))
     if not os.environ.get("CODI_PSEUDONYM_KEY"):
-        print("Note: CODI_PSEUDONYM_KEY is not set, so pseudonyms use the fixed demo key. "
-              "Set it before loading real data.")
+        print(f"Note: {settings.sources_dir()} holds the generated demo sources, so pseudonyms use "
+              "the public demo key. Set CODI_PSEUDONYM_KEY before loading real data.")
 
     def _job(name: str) -> Callable[[], dg.JobDefinition]:
         return dg.reconstructable({"ingest": _ingest_job, "build": _build_job,

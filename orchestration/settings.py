@@ -4,15 +4,17 @@ work with no set-up (DESIGN section 3). Read at call time, so tests can point a 
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 BOUNDARIES_DIR = PROJECT_ROOT / "reference" / "boundaries"
 
-# Only for the bundled demo: real deployments set CODI_PSEUDONYM_KEY.
+# Only for the bundled demo: real deployments set CODI_PSEUDONYM_KEY. The demo generator
+# (ingestion.demo) leaves DEMO_MARKER in the sources folder it writes; the key is public, so it
+# is used only there.
 DEMO_PSEUDONYM_KEY = "codi-demo-key-not-for-real-data"
+DEMO_MARKER = ".codi-demo-sources"
 
 _DEFAULTS = {
     "CODI_SOURCES_DIR": "data/sources",
@@ -66,15 +68,33 @@ def alert_webhook() -> str | None:
     return os.environ.get("CODI_ALERT_WEBHOOK") or None
 
 
+class PseudonymKeyMissing(RuntimeError):
+    """No key to pseudonymise real data with: nothing may be loaded."""
+
+
+def is_demo_sources(folder: Path) -> bool:
+    """The folder holds sources the demo generator wrote (its marker file is there)."""
+    return (Path(folder) / DEMO_MARKER).is_file()
+
+
 def pseudonym_key() -> bytes:
+    """The HMAC key of the pseudonyms: CODI_PSEUDONYM_KEY; unset, the public demo key, but only
+    for the generated demo sources. Anything else is refused (PseudonymKeyMissing), so that real
+    citizen IDs are never hashed with a key anyone can read in this repository."""
     key = os.environ.get("CODI_PSEUDONYM_KEY")
-    if not key:
-        warnings.warn(
-            "CODI_PSEUDONYM_KEY is not set: using the fixed demo key. Set it for real data.",
-            stacklevel=2,
-        )
-        key = DEMO_PSEUDONYM_KEY
-    return key.encode("utf-8")
+    folder = sources_dir()
+    if key and (key != DEMO_PSEUDONYM_KEY or is_demo_sources(folder)):
+        return key.encode("utf-8")
+    if not key and is_demo_sources(folder):
+        return DEMO_PSEUDONYM_KEY.encode("utf-8")
+    problem = ("CODI_PSEUDONYM_KEY is the public demo key" if key
+               else "CODI_PSEUDONYM_KEY is not set")
+    raise PseudonymKeyMissing(
+        f"{problem} and {folder} is not the bundled demo (it has no {DEMO_MARKER}): set it with "
+        "export CODI_PSEUDONYM_KEY=... (at least 32 random bytes, e.g. "
+        "`python -c 'import secrets; print(secrets.token_hex(32))'`); keep it secret and the "
+        "same across runs, or pseudonyms change. (Demo sources generated before the marker "
+        "existed: generate them again with python -m ingestion.demo)")
 
 
 def dbt_env() -> dict[str, str]:

@@ -233,6 +233,7 @@ def test_the_asset_fails_with_the_message_and_keeps_the_last_good_load(tmp_path,
 
     monkeypatch.setenv("CODI_SOURCES_DIR", str(tmp_path / "sources"))
     monkeypatch.setenv("CODI_LAKE_DIR", str(tmp_path / "lake"))
+    monkeypatch.setenv("CODI_PSEUDONYM_KEY", KEY.decode())     # hand-made sources, not the demo's
     asset = next(a for a in ingestion_assets if a.key.path == ["lake", "organization", "councils"])
     write(tmp_path, "organization/councils.csv", COUNCILS)
     first = dg.materialize([asset], instance=dg.DagsterInstance.ephemeral())
@@ -306,6 +307,7 @@ def test_the_blocking_check_fails_when_too_much_is_quarantined(tmp_path, monkeyp
 
     monkeypatch.setenv("CODI_SOURCES_DIR", str(tmp_path / "sources"))
     monkeypatch.setenv("CODI_LAKE_DIR", str(tmp_path / "lake"))
+    monkeypatch.setenv("CODI_PSEUDONYM_KEY", KEY.decode())     # hand-made sources, not the demo's
     key = ["lake", "organization", "councils"]
     # Six rows are below any sensible minimum for judging a share (tests/test_policy.py): judged
     # here all the same, to see the check fail.

@@ -13,6 +13,7 @@ indicator is the same in both. Rates and formats are in README.md beside this fi
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from . import disaster, environment, finance, housing, members, organization, welfare
@@ -22,8 +23,11 @@ from .plan import make_plan
 
 PROFILES = ("demo", "national")
 DEFAULT_SEED = 2555
+# Left in the sources folder: these are the generated demo sources, which the public demo
+# pseudonym key may be used on (orchestration.settings.pseudonym_key reads the same name).
+MARKER = ".codi-demo-sources"
 
-__all__ = ["DEFAULT_SEED", "PROFILES", "generate"]
+__all__ = ["DEFAULT_SEED", "MARKER", "PROFILES", "generate", "write_marker"]
 
 _TRUTH_README = """# Ground truth of the demo sources
 
@@ -110,7 +114,19 @@ def generate(sources_dir: Path, ground_truth_dir: Path, profile: str = "demo",
     write_manifest(truth, found, profile, seed)
     # Freshly generated sources are at day 0 of the daily deltas (advance.py).
     (truth / "advanced.json").unlink(missing_ok=True)
+    write_marker(sources, profile, seed)
     return counts
+
+
+def write_marker(sources_dir: Path, profile: str, seed: int, days_advanced: int = 0) -> Path:
+    """The marker of generated demo sources (no date in it: the same seed, the same bytes)."""
+    path = Path(sources_dir) / MARKER
+    path.write_text(json.dumps({"generated_by": "python -m ingestion.demo", "profile": profile,
+                                "seed": seed, "days_advanced": days_advanced,
+                                "note": "synthetic demo sources: no real person's data. Do not "
+                                        "put real exports in this folder."}, indent=2) + "\n",
+                    encoding="utf-8")
+    return path
 
 
 def write_manifest(folder: Path, defects: list[Defect], profile: str, seed: int) -> Path:

@@ -280,4 +280,17 @@ def advance(sources_dir: Path, ground_truth_dir: Path, days: int, seed: int,
     state = {"days": state["days"] + days, "seed": seed, "history": state["history"] + done}
     truth.mkdir(parents=True, exist_ok=True)
     (truth / STATE_FILE).write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
+    # Still the generated demo sources, a few days on: the marker stays, with the days.
+    _keep_marker(sources, state["days"])
     return {"days": state["days"], "applied": done}
+
+
+def _keep_marker(sources: Path, days: int) -> None:
+    """Update the demo marker's days, if the folder has one (advancing does not make a folder
+    the demo's: only generating does)."""
+    from . import MARKER, write_marker
+
+    path = sources / MARKER
+    if path.exists():
+        found = json.loads(path.read_text(encoding="utf-8"))
+        write_marker(sources, found["profile"], found["seed"], days)

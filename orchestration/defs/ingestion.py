@@ -33,6 +33,7 @@ def _metadata(rec: "Reconciliation", spec: TableSpec) -> dict:
     files = rec.files
     return {
         "rows_read": dg.MetadataValue.int(rec.rows_read),
+        "rows_physical": dg.MetadataValue.int(rec.physical_rows),
         "rows_valid": dg.MetadataValue.int(rec.valid),
         "rows_quarantined": dg.MetadataValue.int(rec.quarantined),
         "duplicates": dg.MetadataValue.int(rec.duplicates),
@@ -81,8 +82,12 @@ def _asset(spec: TableSpec) -> dg.AssetsDefinition:
         from ingestion.readers import SourceError
 
         try:
-            rec = load_table(spec, settings.sources_dir(), settings.lake_dir(),
-                             settings.pseudonym_key(), settings.BOUNDARIES_DIR / "subdistricts.geojson")
+            key = settings.pseudonym_key()
+        except settings.PseudonymKeyMissing as exc:
+            raise dg.Failure(description=f"{exc}. Nothing of {spec.name} was loaded.") from exc
+        try:
+            rec = load_table(spec, settings.sources_dir(), settings.lake_dir(), key,
+                             settings.BOUNDARIES_DIR / "subdistricts.geojson")
         except SourceError as exc:
             # The whole table is unusable: fail, and leave the last good load in the lake.
             raise dg.Failure(
@@ -122,7 +127,8 @@ def _check(spec: TableSpec) -> dg.AssetChecksDefinition:
 
     @dg.asset_check(
         asset=key, name=CHECK_NAME, blocking=True,
-        description=f"Every row read is valid, quarantined or a counted duplicate, and at most "
+        description=f"Every record the files hold (counted apart from the parser) is read, every "
+                    f"row read is valid, quarantined or a counted duplicate, and at most "
                     f"{spec.threshold:.0%} of the rows are quarantined (not judged below "
                     f"{spec.min_rows_judged:,} rows; rows held back with a quarantined parent "
                     f"count at the parent).",
@@ -134,7 +140,13 @@ def _check(spec: TableSpec) -> dg.AssetChecksDefinition:
         if rec is None:
             return dg.AssetCheckResult(passed=False, description=f"no load of {spec.name} yet")
         problems = []
-        if not rec.balanced:
+        if not rec.physically_balanced:
+            # A parser that merged or skipped lines: rows were lost without a reason code.
+            problems.append(f"read {rec.rows_read:,} rows but the files hold {rec.physical_rows:,} "
+                            f"records counted on their own (lines, sheet rows, features): "
+                            f"{abs(rec.physical_rows - rec.rows_read):,} "
+                            f"{'missing' if rec.rows_read < rec.physical_rows else 'too many'}")
+        if not rec.split_balanced:
             problems.append(f"read {rec.rows_read} != valid {rec.valid} + quarantined "
                             f"{rec.quarantined} + duplicates {rec.duplicates}")
         share_ok, share_note = judge_share(rec, spec)
@@ -148,7 +160,8 @@ def _check(spec: TableSpec) -> dg.AssetChecksDefinition:
                       "quarantined_share": round(rec.quarantined_share, 6),
                       "threshold": spec.threshold, "min_rows_judged": spec.min_rows_judged,
                       "share_judged": rec.rows_read >= spec.min_rows_judged,
-                      "load_id": rec.load_id},
+                      "load_id": rec.load_id,
+                      **({"rows_physical": rec.physical_rows} if rec.physical_rows is not None else {})},
         )
 
     return _reconciles
