@@ -170,6 +170,7 @@ def test_years_fiscal_years_and_timestamps_have_their_windows(tmp_path):
           "M5,WF1,,ช,2500,05/01/2493,active\n")         # 6: joined 1950: allowed
     import openpyxl  # noqa: F401  (the funds workbook is the members' parent)
     _funds_workbook(tmp_path, ["WF1"])
+    load(tmp_path, "welfare/funds")        # a child is judged against its parent's load
     load(tmp_path, "welfare/members")
     q = quarantined(tmp_path, "welfare/members")
     assert {line: (r["reason_codes"], r["columns"]) for line, r in q.items()} == {

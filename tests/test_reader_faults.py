@@ -41,7 +41,13 @@ def copy(demo_sources: Path, root: Path, *rels: str) -> Path:
 
 
 def load(root: Path, name: str, lake: str = "lake"):
-    return load_table(spec(name), root / "sources", root / lake, KEY, BOUNDARIES)
+    """Load a table as a run does: a child table after its parent (it is judged against the
+    parent's current load)."""
+    table = spec(name)
+    if table.parent is not None and read_reconciliation(
+            root / lake, table.parent.source, table.parent.table) is None:
+        load(root, f"{table.parent.source}/{table.parent.table}", lake)
+    return load_table(table, root / "sources", root / lake, KEY, BOUNDARIES)
 
 
 def rows(root: Path, layer: str, name: str, lake: str = "lake") -> list[dict]:
