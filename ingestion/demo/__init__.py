@@ -50,20 +50,10 @@ def generate(sources_dir: Path, ground_truth_dir: Path, profile: str = "demo",
     # Every file is written whole (the same names each time), so nothing stale survives a rerun
     # and nothing else in the folder is touched.
     sources.mkdir(parents=True, exist_ok=True)
+    # Every Table made while generating asks the scope which rows to keep (small.py); set here
+    # on every call, so a call that failed half-way cannot leave its scope to the next one.
     scope = small.Scope() if profile == "small" else None
-    token = SCOPE.set(scope)
-    try:
-        counts, found = _generate(sources, profile, seed, scope)
-    finally:
-        SCOPE.reset(token)
-    write_manifest(truth, found, profile, seed)
-    # Freshly generated sources are at day 0 of the daily deltas (advance.py).
-    (truth / "advanced.json").unlink(missing_ok=True)
-    return counts
-
-
-def _generate(sources: Path, profile: str, seed: int, scope: small.Scope | None
-              ) -> tuple[dict[str, int], list[Defect]]:
+    SCOPE.set(scope)
     areas = Areas()
     plan = make_plan(areas, seed)
     # Tables whose rows are not scaled to a national target are only built where kept.
@@ -133,7 +123,12 @@ def _generate(sources: Path, profile: str, seed: int, scope: small.Scope | None
         organization.write(sources / "organization" / f"{name}.csv", name, rows)
         counts[f"organization/{name}"] = len(rows)
         found += od
-    return counts, found
+    SCOPE.set(None)
+
+    write_manifest(truth, found, profile, seed)
+    # Freshly generated sources are at day 0 of the daily deltas (advance.py).
+    (truth / "advanced.json").unlink(missing_ok=True)
+    return counts
 
 
 def write_manifest(folder: Path, defects: list[Defect], profile: str, seed: int) -> Path:
