@@ -58,7 +58,7 @@ def generate(sources_dir: Path, ground_truth_dir: Path, profile: str = "demo",
     plan = make_plan(areas, seed)
     # Tables whose rows are not scaled to a national target are only built where kept.
     local = plan if scope is None else Plan(plan.start_year, {
-        issue: [(c, y) for c, y in acts if small.in_scope(c)] for issue, acts in plan.activities.items()},
+        issue: [(c, y) for c, y in acts if small.in_sample(c)] for issue, acts in plan.activities.items()},
         plan.k1_planned)
     counts: dict[str, int] = {}
     found: list[Defect] = []
