@@ -21,7 +21,7 @@ Dagster instance, lake, warehouse and publication), for what only the whole pipe
 - run C: sources that are not the demo's, without a pseudonym key, refuse to start.
 
 Run A starts in the background as soon as the small sources exist, and the ingestion-level
-variants run meanwhile. The suite prints its time at the end (`-s` shows it; `-ra` lists it).
+variants run meanwhile. The module prints where its time went when it ends.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -47,7 +48,6 @@ from privacy import Secrets, report, scan_text, scan_tree
 
 PROJECT = Path(__file__).resolve().parent.parent
 KEY = b"fault-suite-pseudonym-key-0123456789abcdef"
-STARTED = time.perf_counter()
 TIMES: dict[str, float] = {}
 ALONE = [v for v in VARIANTS if v.alone]
 A_VARIANTS = [v for v in VARIANTS if v.e2e == "A"]
@@ -226,12 +226,13 @@ class Workdir:
         self.root = root
         self.sources, self.lake, self.published = root / "sources", root / "lake", root / "published"
         self.home, self.logs = root / "dagster_home", root / "logs"
-        self.env = {**os.environ, "DAGSTER_HOME": str(self.home), "CODI_SOURCES_DIR": str(self.sources),
+        # Nothing of the calling environment's own CODI_* settings (another test's paths).
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("CODI_")}
+        self.env = {**inherited, "DAGSTER_HOME": str(self.home), "CODI_SOURCES_DIR": str(self.sources),
                     "CODI_GROUND_TRUTH_DIR": str(root / "ground_truth"), "CODI_LAKE_DIR": str(self.lake),
                     "CODI_WAREHOUSE": str(root / "warehouse" / "codi.duckdb"),
                     "CODI_PUBLISH_DIR": str(self.published), "CODI_ALERT_LOG": str(self.logs / "alerts.log"),
                     "CODI_PSEUDONYM_KEY": KEY.decode()}
-        self.env.pop("CODI_ALERT_WEBHOOK", None)
         self.home.mkdir(parents=True)
         shutil.copyfile(PROJECT / "orchestration" / "dagster.yaml", self.home / "dagster.yaml")
 
@@ -241,7 +242,7 @@ class Workdir:
         with open(out, "w") as stdout, open(err, "w") as stderr:
             proc = subprocess.Popen([sys.executable, "-m", "orchestration.run", "--log-file",
                                      str(self.logs / "run.log")], cwd=PROJECT, env=env or self.env,
-                                    stdout=stdout, stderr=stderr)
+                                    stdout=stdout, stderr=stderr, start_new_session=True)
         return Run(label, proc, out, err, time.perf_counter(), time.time())
 
     def runs(self) -> list:
@@ -291,18 +292,23 @@ class E2E:
 
 
 @pytest.fixture(scope="session")
-def run_a_started(small: Small, tmp_path_factory) -> E2E:
-    """Run A: the first `make run` on the small sources with every "A" variant applied."""
+def run_a_started(small: Small, tmp_path_factory):
+    """Run A: the first `make run` on the small sources with every "A" variant applied, started
+    in the background (stopped at the end if no test waited for it)."""
     work = Workdir(tmp_path_factory.mktemp("full_run"))
     shutil.copytree(small.sources, work.sources)
     damage, each = apply(A_VARIANTS, work.sources, small.truth)
     copy = shutil.copytree(work.sources, work.root.parent / f"{work.root.name}_sources_a")
-    return E2E(work, damage, each, work.start("A"), copy)
+    e2e = E2E(work, damage, each, work.start("A"), copy)
+    _SESSION["A"] = e2e
+    yield e2e
+    if e2e.run.proc.poll() is None:
+        os.killpg(e2e.run.proc.pid, signal.SIGKILL)
+        e2e.run.proc.wait()
 
 
 @pytest.fixture(scope="session")
 def run_a(run_a_started: E2E) -> E2E:
-    _SESSION["A"] = run_a_started
     run_a_started.run.wait()
     run_a_started.loads = _loads(run_a_started.work.lake)
     return run_a_started
@@ -318,19 +324,32 @@ def _dbt_targets(run_ids) -> list[Path]:
     return [p for p in target.glob("*") if p.is_dir() and any(r[:7] in p.name for r in run_ids)]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _report_and_tidy():
+@pytest.fixture(scope="module", autouse=True)
+def _report_and_tidy(request):
+    """After the module's last test: remove the dbt target folders of the full runs, and print
+    where the suite's time went (to the terminal, past pytest's capture)."""
+    began = time.perf_counter()
     yield
-    for e2e in [v for v in _SESSION.values()]:
+    for e2e in _SESSION.values():
         for path in _dbt_targets([r.run_id for r in e2e.work.runs()]):
             shutil.rmtree(path, ignore_errors=True)
-    total = time.perf_counter() - STARTED
+    if not TIMES:
+        return
+    total = time.perf_counter() - began
     lines = [f"  {name:<62} {seconds:6.1f} s" for name, seconds in TIMES.items()
              if not name.startswith("variant ")]
-    variants = sum(s for n, s in TIMES.items() if n.startswith("variant "))
-    lines.append(f"  {'every variant at the ingestion level':<62} {variants:6.1f} s")
-    print("\nFault-injection suite (tests/test_faults.py): wall time "
-          f"{total:.0f} s from its import\n" + "\n".join(lines))
+    variants = [s for n, s in TIMES.items() if n.startswith("variant ")]
+    if variants:
+        lines.append(f"  {f'{len(variants)} variants at the ingestion level':<62} {sum(variants):6.1f} s")
+    text = (f"Fault-injection suite (tests/test_faults.py): {total:.0f} s wall time, its first test "
+            f"to its last (run A runs beside the ingestion-level variants)\n" + "\n".join(lines))
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")
+        for line in text.splitlines():
+            reporter.write_line(line)
+    else:
+        print(text)
 
 
 _SESSION: dict[str, E2E] = {}
