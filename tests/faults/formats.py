@@ -16,9 +16,10 @@ from pathlib import Path
 
 import schemas
 
-# The encoding each CSV source is exported in (DESIGN section 4): finance in Windows-874,
-# organization in UTF-8 with a BOM, welfare members in UTF-8.
+
 def encoding_of(rel: str) -> str:
+    """The encoding each CSV source is exported in (DESIGN section 4): finance in Windows-874,
+    organization in UTF-8 with a BOM, welfare members in UTF-8."""
     return "cp874" if rel.startswith("finance/") else "utf-8"
 
 
@@ -54,7 +55,7 @@ class Lines:
         self.set_fields(line, fields)
         return old
 
-    def data_lines(self) -> int:
+    def data_lines(self) -> list[int]:
         """Line numbers of the non-blank lines after the header."""
         return [i + 1 for i, line in enumerate(self.lines) if i and line.strip()]
 

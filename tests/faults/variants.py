@@ -24,13 +24,12 @@ then not even be tried). Every variant is also loaded alone (`alone`), on a clea
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faults.formats import (Lines, Truth, cut, geojson, rebuild_sqlite_table, sqlite, workbook,
-                            header_row, write_geojson)
+from faults.formats import (Lines, Truth, cut, geojson, header_row, rebuild_sqlite_table, sqlite,
+                            workbook, write_geojson)
 
 REFUSED = "refused"
 QUARANTINED = "quarantined"
@@ -743,8 +742,3 @@ def apply(variants, sources: Path, truth: Truth) -> tuple[Damage, dict[str, Dama
     for done in each.values():
         total.merge(done)
     return total, each
-
-
-def copy_sources(clean: Path, to: Path) -> Path:
-    shutil.copytree(clean, to)
-    return to
