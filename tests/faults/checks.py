@@ -145,6 +145,12 @@ def check_variant(variant: Variant, outcomes: dict[str, Outcome], damage: Damage
         assert not out.refused, f"{variant.name}: refused, where it must load: {out.message}"
     if out.refused:        # REFUSED_OR_QUARANTINED
         check_refusal(variant, out, before[variant.table])
+        # A clear refusal names where the damage is, not another cause (a "shrunken export"
+        # whose acceptance would load the merged lines).
+        rows = sorted(r for _, r in damage.quarantined.get(variant.table, ()))
+        named = getattr(out.error, "row", None) in rows or any(
+            re.search(rf"\b(?:row|line)s? {r}\b", out.message) for r in rows)
+        assert named, f"{variant.name}: refused without naming the damaged row {rows}: {out.message}"
         return
     for table in variant.tables:
         check_reconciled(outcomes[table], sources)

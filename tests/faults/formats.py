@@ -29,7 +29,7 @@ class Lines:
 
     def __init__(self, path: Path, encoding: str | None = None):
         self.path = Path(path)
-        self.encoding = encoding or encoding_of(self.path.as_posix().split("sources/")[-1])
+        self.encoding = encoding or encoding_of(self.path.parent.name + "/" + self.path.name)
         self.lines = self.path.read_bytes().decode(self.encoding).split("\n")
 
     @property
