@@ -8,7 +8,9 @@ and a ground-truth manifest of each one (docs/lake.md, "Ground truth of the demo
 `national` has the full volumes (about six million welfare members, a million loan repayments);
 `demo` has the same areas, projects, households, funds, groups, loans and organisation records,
 with only the two large registries sampled (members by fund, repayments by loan), so every
-indicator is the same in both. Rates and formats are in README.md beside this file."""
+indicator is the same in both. `small` keeps four provinces and a few hundred rows per table,
+with every defect kind (small.py): for tests that run the pipeline many times. Rates and
+formats are in README.md beside this file."""
 
 from __future__ import annotations
 
@@ -16,12 +18,12 @@ import csv
 import json
 from pathlib import Path
 
-from . import disaster, environment, finance, housing, members, organization, welfare
+from . import disaster, environment, finance, housing, members, organization, small, welfare
 from .areas import Areas
-from .common import MANIFEST_COLUMNS, Defect
-from .plan import make_plan
+from .common import MANIFEST_COLUMNS, SCOPE, Defect
+from .plan import Plan, make_plan
 
-PROFILES = ("demo", "national")
+PROFILES = ("demo", "national", "small")
 DEFAULT_SEED = 2555
 # Left in the sources folder: these are the generated demo sources, which the public demo
 # pseudonym key may be used on (orchestration.settings.pseudonym_key reads the same name).
@@ -52,8 +54,16 @@ def generate(sources_dir: Path, ground_truth_dir: Path, profile: str = "demo",
     # Every file is written whole (the same names each time), so nothing stale survives a rerun
     # and nothing else in the folder is touched.
     sources.mkdir(parents=True, exist_ok=True)
+    # Every Table made while generating asks the scope which rows to keep (small.py); set here
+    # on every call, so a call that failed half-way cannot leave its scope to the next one.
+    scope = small.Scope() if profile == "small" else None
+    SCOPE.set(scope)
     areas = Areas()
     plan = make_plan(areas, seed)
+    # Tables whose rows are not scaled to a national target are only built where kept.
+    local = plan if scope is None else Plan(plan.start_year, {
+        issue: [(c, y) for c, y in acts if small.in_sample(c)] for issue, acts in plan.activities.items()},
+        plan.k1_planned)
     counts: dict[str, int] = {}
     found: list[Defect] = []
 
@@ -65,15 +75,20 @@ def generate(sources_dir: Path, ground_truth_dir: Path, profile: str = "demo",
     found += pd + hd
 
     funds = welfare.make_funds(areas, plan, seed)
-    sheets = welfare.build(areas, funds, seed)
+    # (Funds are sized to the national total first: the kept ones keep their demo sizes.)
+    sheets = welfare.build(areas, funds if scope is None else small.funds(funds), seed)
     finished = welfare.write(sources, sheets)
     counts["welfare/funds"] = 0
     for regions in finished.values():
         for rows, defects in regions.values():
             counts["welfare/funds"] += len(rows)
             found += defects
-    n, md = members.write(sources, members.sampled_funds(funds, seed, profile), funds, seed,
-                          areas.province_codes)
+    if scope is None:
+        n, md = members.write(sources, members.sampled_funds(funds, seed, profile), funds, seed,
+                              areas.province_codes)
+    else:
+        n, md = members.write(sources, small.sampled_funds(funds, scope), funds, seed,
+                              list(scope.provinces), rate_scale=small.MEMBER_RATE_SCALE)
     counts["welfare/members"] = n
     found += md
 
@@ -85,21 +100,23 @@ def generate(sources_dir: Path, ground_truth_dir: Path, profile: str = "demo",
     loan_rows, ld = t_loans.finish()
     finance.write_table(sources / "finance" / "savings_groups.csv", finance.GROUP_COLUMNS, groups)
     finance.write_table(sources / "finance" / "loans.csv", finance.LOAN_COLUMNS, loan_rows)
-    n, rd = finance.write_repayments(sources / "finance" / "repayments.csv",
-                                     finance.sampled_loans(loans, seed, profile),
-                                     {r["loan_no"] for r in loan_rows}, seed)
+    sampled = (finance.sampled_loans(loans, seed, profile) if scope is None else
+               small.sampled_loans(loans, scope, finance._installments_due))
+    n, rd = finance.write_repayments(sources / "finance" / "repayments.csv", sampled,
+                                     {r["loan_no"] for r in loan_rows}, seed,
+                                     rate_scale=1.0 if scope is None else small.REPAYMENT_RATE_SCALE)
     counts["finance/savings_groups"], counts["finance/loans"] = len(groups), len(loan_rows)
     counts["finance/repayments"] = n
     found += gd + ld + rd
 
-    t_events = disaster.build(areas, plan, seed)
+    t_events = disaster.build(areas, local, seed)
     events, ed = t_events.finish(keep_hidden=True)
     disaster.write(sources / disaster.FILE,
                    events, {i: r["_malformed"] for i, r in enumerate(events) if "_malformed" in r})
     counts["disaster/events"] = len(events)
     found += ed
 
-    t_sites = environment.build(areas, plan, seed)
+    t_sites = environment.build(areas, local, seed)
     sites, sd = t_sites.finish(keep_hidden=True)
     environment.write(sources / environment.FILE, sites)
     counts["environment/sites"] = len(sites)
@@ -110,6 +127,7 @@ def generate(sources_dir: Path, ground_truth_dir: Path, profile: str = "demo",
         organization.write(sources / "organization" / f"{name}.csv", name, rows)
         counts[f"organization/{name}"] = len(rows)
         found += od
+    SCOPE.set(None)
 
     write_manifest(truth, found, profile, seed)
     # Freshly generated sources are at day 0 of the daily deltas (advance.py).

@@ -1,4 +1,4 @@
-"""python -m ingestion.demo --profile demo|national --out data/sources [--truth DIR] [--seed N]
+"""python -m ingestion.demo --profile demo|national|small --out data/sources [--truth DIR] [--seed N]
 python -m ingestion.demo --advance-days N [--only disaster ...] --out data/sources [--truth DIR]"""
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ and the defect injector that keeps the ground-truth manifest in step with the ro
 from __future__ import annotations
 
 import zlib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -227,6 +228,10 @@ class Defect:
                     defect=self.defect, treatment=treatment, expected=expected)
 
 
+# The reduced profile in force while `generate` runs (ingestion/demo/small.py), or None.
+SCOPE: ContextVar = ContextVar("demo_scope", default=None)
+
+
 @dataclass
 class Table:
     """Rows of one source table (dicts of the values as they go into the file; keys starting with
@@ -246,8 +251,15 @@ class Table:
     _defects: dict[int, tuple[str, str, str]] = field(default_factory=dict)
     _locked: set[int] = field(default_factory=set)
     _order: list[float] = field(default_factory=list)
+    _quiet: bool = False                 # a reduced profile's table part that gets no defects
 
     def __post_init__(self) -> None:
+        # A reduced profile keeps part of the rows before any defect is injected, so that the
+        # defects (at least one of each kind, `count`) land in the rows that are written.
+        scope = SCOPE.get()
+        if scope is not None:
+            self.rows = scope.keep(self)
+            self._quiet = scope.quiet(self)
         self._order = [float(i) for i in range(len(self.rows))]
 
     def __len__(self) -> int:
@@ -260,7 +272,7 @@ class Table:
     def pick(self, n: int, where=None) -> list[int]:
         """`n` free rows matching `where`, at random: rows are tried in a random order and the
         test runs only until enough are found (tables have up to a few hundred thousand rows)."""
-        if n <= 0:
+        if n <= 0 or self._quiet:
             return []
         chosen: list[int] = []
         for i in self.rng.permutation(len(self.rows)).tolist():
@@ -335,5 +347,8 @@ def _visible(row: dict) -> dict:
 
 
 def count(rng: np.random.Generator, n_rows: int, rate: float, minimum: int = 1) -> int:
-    """How many rows get a defect kind: the rate, never fewer than `minimum` (small tables)."""
+    """How many rows get a defect kind: the rate, never fewer than `minimum` (small tables). A
+    reduced profile takes the minimum: one of each kind in a table of a few hundred rows."""
+    if SCOPE.get() is not None:
+        return minimum
     return max(minimum, int(round(n_rows * rate * rng.uniform(0.8, 1.2))))

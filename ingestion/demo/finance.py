@@ -227,13 +227,14 @@ def sampled_loans(loans: list[Loan], seed: int, profile: str) -> list[Loan]:
     return [loan for loan, x in zip(loans, u) if x < DEMO_SHARE]
 
 
-def write_repayments(path: Path, loans: list[Loan], known: set[str], seed: int
-                     ) -> tuple[int, list[Defect]]:
+def write_repayments(path: Path, loans: list[Loan], known: set[str], seed: int,
+                     rate_scale: float = 1.0) -> tuple[int, list[Defect]]:
     """Each loan's installments from its own random stream (so the demo's sampled loans have the
-    national rows), with that loan's defects; written in loan order."""
+    national rows), with that loan's defects; written in loan order. `rate_scale` multiplies
+    the defect rates (the small profile)."""
     file = "finance/repayments.csv"
     names = [k for k, _ in REPAYMENT_RATES]
-    cum = np.cumsum([r for _, r in REPAYMENT_RATES])
+    cum = np.cumsum([r for _, r in REPAYMENT_RATES]) * rate_scale
     defects: list[Defect] = []
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding=ENCODING, newline="") as fh:

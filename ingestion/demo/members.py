@@ -50,7 +50,7 @@ def sampled_funds(funds: list[Fund], seed: int, profile: str) -> list[Fund]:
     return [f for f in funds if f.index in chosen]
 
 
-def _fund_rows(f: Fund, seed: int) -> dict[str, np.ndarray]:
+def _fund_rows(f: Fund, seed: int, rate_scale: float = 1.0) -> dict[str, np.ndarray]:
     rng = rng_for(seed, "members", f.index)
     days, previous = [], 0
     for fy in sorted(f.members):
@@ -69,13 +69,14 @@ def _fund_rows(f: Fund, seed: int) -> dict[str, np.ndarray]:
     first_digit = np.where(birth >= 2527, 1, 3)
     ids = citizen_ids(scrambled_bodies(first_digit * 100 + int(f.area.province_code),
                                        f.index * 20_000 + np.arange(n), 141_421_356))
-    kind = np.searchsorted(_CUM, rng.random(n), side="right")
+    kind = np.searchsorted(_CUM * rate_scale, rng.random(n), side="right")
     return dict(day=day, birth=birth, female=rng.random(n) < 0.52, status=status, ids=ids,
                 kind=kind, pick=rng.random(n), fund=np.full(n, f.index), seq=np.arange(1, n + 1))
 
 
 def write(sources: Path, funds: list[Fund], all_funds: list[Fund], seed: int,
-          provinces: list[str]) -> tuple[int, list[Defect]]:
+          provinces: list[str], rate_scale: float = 1.0) -> tuple[int, list[Defect]]:
+    """One file per province (`rate_scale` multiplies the defect rates: the small profile)."""
     folder = sources / "welfare" / "members"
     folder.mkdir(parents=True, exist_ok=True)
     by_province: dict[str, list[Fund]] = {p: [] for p in provinces}
@@ -86,7 +87,7 @@ def write(sources: Path, funds: list[Fund], all_funds: list[Fund], seed: int,
     for province in provinces:
         group = sorted(by_province[province], key=lambda f: f.code)
         file = f"welfare/members/{province}.csv"
-        parts = [_fund_rows(f, seed) for f in group]
+        parts = [_fund_rows(f, seed, rate_scale) for f in group]
         with open(folder / f"{province}.csv", "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(COLUMNS)
