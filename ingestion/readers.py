@@ -471,11 +471,17 @@ def _fields(line: str) -> list[str]:
         return [line.rstrip("\r\n")]
 
 
+def _record_by_itself(line: str, width: int) -> bool:
+    """A line a stray quote swallowed: a whole record on its own, its quotes balanced. A line
+    that closes a legitimate quoted line break holds an odd number of quotes (the closing one)."""
+    return line.count('"') % 2 == 0 and len(_fields(line)) == width
+
+
 def _parse_exact(body: str, header: list[str], rel: str, table: str):
     """The csv module, record by record, for files with quoted line breaks, blank lines or lines
     that are not records: slower, but it knows each record's lines. A record may span several
     lines only if it has the header's number of fields and none of its later lines is a record
-    by itself (which is what a stray quote swallowing the lines below it looks like); otherwise
+    by itself, quotes balanced (which is what a stray quote swallowing the lines below it looks like); otherwise
     its first line is quarantined alone and reading resumes on the next line."""
     lines = _CSV_LINE.findall(body)
     if len(lines) != _line_count(body):
@@ -520,7 +526,7 @@ def _parse_exact(body: str, header: list[str], rel: str, table: str):
         if span == 1:
             if len(record) <= 1 and not lines[start].strip(" \t\r\n"):
                 continue                                   # a blank line
-        elif len(record) != width or any(len(_fields(line)) == width
+        elif len(record) != width or any(_record_by_itself(line, width)
                                          for line in lines[start + 1:feed.pos]):
             quote_problem(start, f"is closed only {span - 1} line(s) below, which would make "
                                  f"one record of {span} lines and {len(record)} fields")
